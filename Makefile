@@ -1,0 +1,63 @@
+# CD3P: two commands.
+#   make run    install what is missing, start the services, load the Detroit demo data, serve the portal
+#   make test   the same set-up against separate test databases, then the whole test suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV ?= .venv
+VAR ?= var
+export CD3P_VAR := $(abspath $(VAR))
+export CD3P_VENV := $(abspath $(VENV))
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# pytest arguments, e.g. `make test PYTEST_ARGS="tests/test_search.py -k facets"`
+PYTEST_ARGS ?= tests
+
+.PHONY: help run test install services stop status lint bench
+
+help:
+	@echo "make run     start everything and serve the portal on http://127.0.0.1:5000"
+	@echo "make test    set up the test environment and run the whole suite"
+	@echo "make stop    stop every process the project started"
+	@echo "make status  show what is running"
+	@echo "make lint    ruff"
+
+# Virtualenv with the pinned stack; reinstalled only when a requirements file or setup.py changes.
+$(STAMP): requirements.txt requirements-dev.txt setup.py
+	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) not found (install Python 3.11)"; exit 1; }
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	@[ -n "$$(command -v pg_config)" ] || scripts/services.sh packages
+	$(BIN)/pip install -q --upgrade pip==25.1.1 setuptools==80.9.0 wheel==0.45.1
+	$(BIN)/pip install -q -r requirements.txt -r requirements-dev.txt
+	$(BIN)/pip install -q --no-deps -e .
+	@touch $@
+
+install: $(STAMP)
+
+services: install
+	scripts/services.sh up
+
+run: services
+	scripts/portal.sh setup development
+	scripts/portal.sh start development
+	$(BIN)/ckan -c $(VAR)/etc/development.ini cd3p demo load
+	@scripts/portal.sh welcome
+
+test: services
+	scripts/portal.sh setup test
+	scripts/portal.sh start test
+	$(BIN)/python -m pytest --ckan-ini=$(VAR)/etc/test.ini $(PYTEST_ARGS)
+
+stop:
+	-scripts/portal.sh stop
+	-scripts/services.sh down
+
+status:
+	-scripts/services.sh status
+	-scripts/portal.sh status
+
+lint: install
+	$(BIN)/ruff check ckanext-cd3p tests benchmarks
+	$(BIN)/ruff format --check ckanext-cd3p tests benchmarks

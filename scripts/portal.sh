@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# The CKAN side of CD3P, for one environment (development or test):
+#
+#   scripts/portal.sh setup  ENV     render the ini files, create roles/databases, migrate, permissions
+#   scripts/portal.sh start  ENV     start the xloader worker and the web server in the background
+#   scripts/portal.sh stop   [ENV]   stop the worker and web server this script started
+#   scripts/portal.sh status [ENV]
+#
+# Expects scripts/services.sh up to have run. Idempotent: each step checks before it acts.
+set -euo pipefail
+
+CD3P_ROOT=${CD3P_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+CD3P_VAR=${CD3P_VAR:-$CD3P_ROOT/var}
+CD3P_VENV=${CD3P_VENV:-$CD3P_ROOT/.venv}
+CD3P_PG_PORT=${CD3P_PG_PORT:-5432}
+CD3P_REDIS_PORT=${CD3P_REDIS_PORT:-6379}
+CD3P_SOLR_PORT=${CD3P_SOLR_PORT:-8983}
+CD3P_DATA_DIR=${CD3P_DATA_DIR:-$(cd "$CD3P_ROOT/.." && pwd)/shared/data/detroit}
+CD3P_TILE_URL=${CD3P_TILE_URL:-}
+CD3P_TILE_ATTRIBUTION=${CD3P_TILE_ATTRIBUTION:-}
+export CD3P_ROOT CD3P_VAR CD3P_PG_PORT CD3P_REDIS_PORT CD3P_SOLR_PORT CD3P_DATA_DIR CD3P_TILE_URL CD3P_TILE_ATTRIBUTION
+
+ETC="$CD3P_VAR/etc"
+LOG="$CD3P_VAR/log"
+RUN="$CD3P_VAR/run"
+CKAN="$CD3P_VENV/bin/ckan"
+mkdir -p "$ETC" "$LOG" "$RUN"
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+pid_alive() { [ -f "$1" ] && kill -0 "$(head -n1 "$1")" 2>/dev/null; }
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+psql_super() { psql -X -q -v ON_ERROR_STOP=1 -h "$CD3P_VAR/postgres/run" -p "$CD3P_PG_PORT" -U postgres "$@"; }
+
+# Per-environment names: the two environments share the servers but nothing stored in them.
+use_env() {
+    case "$1" in
+        development|dev)
+            CD3P_ENV=development; CD3P_SITE_ID=cd3p; CD3P_WEB_PORT=${CD3P_WEB_PORT:-5000}
+            CD3P_CKAN_DB=cd3p; CD3P_DATASTORE_DB=cd3p_datastore; CD3P_SOLR_CORE=ckan; CD3P_REDIS_DB=0 ;;
+        test)
+            CD3P_ENV=test; CD3P_SITE_ID=cd3p-test; CD3P_WEB_PORT=${CD3P_TEST_WEB_PORT:-5001}
+            CD3P_CKAN_DB=cd3p_test; CD3P_DATASTORE_DB=cd3p_test_datastore; CD3P_SOLR_CORE=ckan_test; CD3P_REDIS_DB=1 ;;
+        *) die "unknown environment '$1' (use development or test)" ;;
+    esac
+    INI="$ETC/$CD3P_ENV.ini"
+    export CD3P_ENV CD3P_SITE_ID CD3P_WEB_PORT CD3P_CKAN_DB CD3P_DATASTORE_DB CD3P_SOLR_CORE CD3P_REDIS_DB
+}
+
+# Secrets are made once per machine and kept under var/, which git ignores.
+load_secrets() {
+    local f="$ETC/secrets.env"
+    if [ ! -s "$f" ]; then
+        umask 077
+        {
+            for k in CD3P_SECRET CD3P_DB_PASSWORD CD3P_DS_RO_PASSWORD CD3P_ADMIN_PASSWORD; do
+                printf '%s=%s\n' "$k" "$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 24)"
+            done
+        } >"$f"
+    fi
+    set -a; . "$f"; set +a
+    CD3P_XLOADER_TOKEN=$(cat "$ETC/xloader-token" 2>/dev/null || echo NOT_SET)
+    export CD3P_XLOADER_TOKEN
+}
+
+VARS='${CD3P_WEB_PORT} ${CD3P_SITE_ID} ${CD3P_SECRET} ${CD3P_DB_PASSWORD} ${CD3P_DS_RO_PASSWORD} ${CD3P_PG_PORT}
+${CD3P_CKAN_DB} ${CD3P_DATASTORE_DB} ${CD3P_SOLR_PORT} ${CD3P_SOLR_CORE} ${CD3P_REDIS_PORT} ${CD3P_REDIS_DB}
+${CD3P_VAR} ${CD3P_ENV} ${CD3P_XLOADER_TOKEN} ${CD3P_DATA_DIR} ${CD3P_TILE_URL} ${CD3P_TILE_ATTRIBUTION}'
+
+# test.ini inherits development.ini, so both are always rendered, each with its own names.
+render() {
+    umask 077
+    local env
+    for env in development test; do
+        ( use_env "$env"; envsubst "$VARS" <"$CD3P_ROOT/config/ckan/$CD3P_ENV.ini.in" >"$INI.tmp" && mv "$INI.tmp" "$INI" )
+    done
+}
+
+ensure_databases() {
+    psql_super -d postgres <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ckan_default') THEN CREATE ROLE ckan_default LOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'datastore_ro') THEN CREATE ROLE datastore_ro LOGIN; END IF;
+END \$\$;
+ALTER ROLE ckan_default PASSWORD '$CD3P_DB_PASSWORD';
+ALTER ROLE datastore_ro PASSWORD '$CD3P_DS_RO_PASSWORD';
+SQL
+    local db
+    for db in "$CD3P_CKAN_DB" "$CD3P_DATASTORE_DB"; do
+        if [ -z "$(psql_super -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
+            say "postgres: creating database $db"
+            psql_super -d postgres -c "CREATE DATABASE \"$db\" OWNER ckan_default ENCODING 'UTF8' TEMPLATE template0"
+        fi
+    done
+    # PostGIS lives in the DataStore database (geography joins for indicators), in a schema of its own
+    # so that the public schema holds only resource tables.
+    psql_super -d "$CD3P_DATASTORE_DB" <<SQL
+SET client_min_messages = warning;
+CREATE SCHEMA IF NOT EXISTS postgis;
+CREATE EXTENSION IF NOT EXISTS postgis SCHEMA postgis;
+GRANT USAGE ON SCHEMA postgis TO PUBLIC;
+ALTER DATABASE "$CD3P_DATASTORE_DB" SET search_path = "\$user", public, postgis;
+SQL
+}
+
+setup() {
+    use_env "$1"; load_secrets; render
+    ensure_databases
+    local stamp="$CD3P_VAR/run/.migrated-$CD3P_ENV" want
+    # Migrate again only when CKAN or one of our migrations changed.
+    want=$({ "$CD3P_VENV/bin/pip" freeze 2>/dev/null; cat "$CD3P_ROOT"/ckanext-cd3p/ckanext/cd3p/migration/cd3p/versions/*.py 2>/dev/null || true; } \
+           | sha256sum | cut -c1-16)
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        say "ckan[$CD3P_ENV]: migrating databases"
+        "$CKAN" -c "$INI" db upgrade >"$LOG/migrate-$CD3P_ENV.log" 2>&1 \
+            || { tail -n 30 "$LOG/migrate-$CD3P_ENV.log" >&2; die "ckan: db upgrade failed (log: $LOG/migrate-$CD3P_ENV.log)"; }
+        "$CKAN" -c "$INI" datastore set-permissions 2>>"$LOG/migrate-$CD3P_ENV.log" | psql_super -d "$CD3P_DATASTORE_DB" >/dev/null \
+            || die "ckan: datastore set-permissions failed (log: $LOG/migrate-$CD3P_ENV.log)"
+        echo "$want" >"$stamp"
+    fi
+    if [ "$CD3P_ENV" = development ]; then ensure_admin; fi
+}
+
+# The sysadmin a person logs in with, and the API token the xloader worker uses.
+ensure_admin() {
+    if ! "$CKAN" -c "$INI" user show admin 2>/dev/null | grep -q "name=admin\|'name': 'admin'\|admin"; then
+        "$CKAN" -c "$INI" user add admin email=admin@cd3p.localhost password="$CD3P_ADMIN_PASSWORD" \
+            fullname="CD3P administrator" >>"$LOG/setup-$CD3P_ENV.log" 2>&1 || die "ckan: could not create the admin user (log: $LOG/setup-$CD3P_ENV.log)"
+        "$CKAN" -c "$INI" sysadmin add admin >>"$LOG/setup-$CD3P_ENV.log" 2>&1
+        rm -f "$ETC/xloader-token"
+    fi
+    if [ ! -s "$ETC/xloader-token" ]; then
+        "$CKAN" -c "$INI" user token add admin xloader 2>>"$LOG/setup-$CD3P_ENV.log" | tail -n1 | tr -d '[:space:]' >"$ETC/xloader-token"
+        [ -s "$ETC/xloader-token" ] || die "ckan: could not create the xloader API token (log: $LOG/setup-$CD3P_ENV.log)"
+        load_secrets; render
+    fi
+}
+
+start() {
+    use_env "$1"; load_secrets
+    local wpid="$RUN/worker-$CD3P_ENV.pid" hpid="$RUN/web-$CD3P_ENV.pid"
+    if pid_alive "$wpid"; then
+        say "worker[$CD3P_ENV]: already running"
+    else
+        nohup "$CKAN" -c "$INI" jobs worker default >>"$LOG/worker-$CD3P_ENV.log" 2>&1 &
+        echo $! >"$wpid"
+        say "worker[$CD3P_ENV]: started (log: $LOG/worker-$CD3P_ENV.log)"
+    fi
+    if pid_alive "$hpid"; then
+        say "web[$CD3P_ENV]: already running on http://127.0.0.1:$CD3P_WEB_PORT"
+    else
+        port_in_use "$CD3P_WEB_PORT" && die "web[$CD3P_ENV]: port $CD3P_WEB_PORT is already in use by another process (see: ss -ltnp 'sport = :$CD3P_WEB_PORT')"
+        nohup "$CKAN" -c "$INI" run -H 127.0.0.1 -p "$CD3P_WEB_PORT" --disable-reloader --threaded \
+            >>"$LOG/web-$CD3P_ENV.log" 2>&1 &
+        echo $! >"$hpid"
+    fi
+    local url="http://127.0.0.1:$CD3P_WEB_PORT/api/3/action/status_show"
+    for _ in $(seq 1 120); do
+        if curl -fsS -o /dev/null "$url" 2>/dev/null; then say "web[$CD3P_ENV]: serving on http://127.0.0.1:$CD3P_WEB_PORT"; return 0; fi
+        pid_alive "$hpid" || break
+        sleep 0.5
+    done
+    tail -n 30 "$LOG/web-$CD3P_ENV.log" >&2
+    die "web[$CD3P_ENV]: did not become healthy (log: $LOG/web-$CD3P_ENV.log)"
+}
+
+stop_pid() {
+    local name=$1 pidf=$2 pid
+    if pid_alive "$pidf"; then
+        pid=$(head -n1 "$pidf")
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+        say "$name: stopped"
+    fi
+    rm -f "$pidf"
+}
+
+stop() {
+    local env
+    for env in ${1:-development test}; do
+        use_env "$env"
+        stop_pid "web[$CD3P_ENV]" "$RUN/web-$CD3P_ENV.pid"
+        stop_pid "worker[$CD3P_ENV]" "$RUN/worker-$CD3P_ENV.pid"
+    done
+}
+
+status() {
+    local env rc=0
+    for env in ${1:-development test}; do
+        use_env "$env"
+        if pid_alive "$RUN/worker-$CD3P_ENV.pid"; then say "worker[$CD3P_ENV]: running"; else say "worker[$CD3P_ENV]: down"; rc=1; fi
+        if curl -fsS -o /dev/null "http://127.0.0.1:$CD3P_WEB_PORT/api/3/action/status_show" 2>/dev/null; then
+            say "web[$CD3P_ENV]: serving on http://127.0.0.1:$CD3P_WEB_PORT"
+        else
+            say "web[$CD3P_ENV]: down (log: $LOG/web-$CD3P_ENV.log)"; rc=1
+        fi
+    done
+    return $rc
+}
+
+welcome() {
+    use_env development; load_secrets
+    cat <<MSG
+
+CD3P is serving on http://127.0.0.1:$CD3P_WEB_PORT
+  log in:    http://127.0.0.1:$CD3P_WEB_PORT/user/login  as  admin / $CD3P_ADMIN_PASSWORD
+  API token: $ETC/xloader-token (sysadmin; send it as the Authorization header)
+  logs:      $LOG/
+  stop:      make stop
+MSG
+}
+
+case "${1:-}" in
+    welcome) welcome ;;
+    setup) setup "${2:?environment}" ;;
+    start) start "${2:?environment}" ;;
+    stop) stop "${2:-}" ;;
+    status) status "${2:-}" ;;
+    render) use_env development; load_secrets; render ;;
+    *) echo "usage: $0 setup|start ENV | stop|status [ENV] | render" >&2; exit 2 ;;
+esac
