@@ -1,0 +1,1 @@
+"""CD3P CKAN extension."""

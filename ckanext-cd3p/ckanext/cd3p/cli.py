@@ -1,0 +1,57 @@
+"""`ckan cd3p ...` commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from ckan.plugins import toolkit as tk
+
+from ckanext.cd3p import config as cd3p_config
+from ckanext.cd3p.demo import DemoLoader
+
+__all__ = ["cd3p"]
+
+
+@click.group(short_help="CD3P: demo data and maintenance commands.")
+def cd3p() -> None:
+    pass
+
+
+@cd3p.group()
+def demo() -> None:
+    """The Detroit demo catalog."""
+
+
+@demo.command("load")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Detroit data folder (default: ckanext.cd3p.data_dir).")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Wait until the xloader worker has loaded every table into the DataStore.")
+@click.option("--timeout", type=float, default=600, show_default=True, help="Seconds to wait.")
+def demo_load(data_dir: Path | None, wait: bool, timeout: float) -> None:
+    """Create the demo organizations and datasets and upload the Detroit files (idempotent)."""
+    loader = DemoLoader(data_dir or cd3p_config.data_dir(), cd3p_config.demo_organization_admin(),
+                        echo=lambda msg: click.echo(f"demo: {msg}"))
+    try:
+        resource_ids = loader.load()
+    except tk.ObjectNotFound as e:
+        tk.error_shout(e)
+        sys.exit(1)
+    except tk.ValidationError as e:
+        tk.error_shout(f"demo: rejected: {e.error_summary}")
+        sys.exit(1)
+    if not wait:
+        return
+    states = loader.wait_for_datastore(resource_ids, timeout=timeout)
+    retyped = loader.apply_types([rid for rid, s in states.items() if s == "complete"])
+    if retyped:
+        click.echo(f"demo: reloading {len(retyped)} table(s) with their data dictionary types")
+        states.update(loader.wait_for_datastore(retyped, timeout=timeout, submitted=True))
+    failed = [rid for rid, s in states.items() if s != "complete"]
+    if failed:
+        tk.error_shout(f"demo: {len(failed)} table(s) not loaded into the DataStore: {', '.join(failed)} "
+                       "(see var/log/worker-development.log)")
+        sys.exit(1)
+    click.echo(f"demo: {len(states)} DataStore tables loaded")

@@ -1,0 +1,17 @@
+"""Every CD3P option is read here, typed by config_declaration.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ckan.plugins import toolkit as tk
+
+
+def data_dir() -> Path:
+    """Folder holding the Detroit reference data (boundaries, ACS tables)."""
+    return Path(tk.config["ckanext.cd3p.data_dir"]).expanduser()
+
+
+def demo_organization_admin() -> str:
+    """User that owns the demo organizations and datasets."""
+    return tk.config["ckanext.cd3p.demo.user"]

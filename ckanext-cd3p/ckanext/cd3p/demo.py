@@ -1,0 +1,420 @@
+"""The Detroit demo catalog, loaded through the real paths.
+
+Organizations and datasets are made with the Action API, files are uploaded as resources, the
+xloader worker loads the tables into the DataStore and Solr indexes everything. Loading twice changes
+nothing: each object is looked up first and an upload is repeated only when its file has changed
+(compared by SHA-256, kept on the resource as ``source_sha256``).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from ckan.plugins import toolkit as tk
+from werkzeug.datastructures import FileStorage
+
+log = logging.getLogger(__name__)
+
+# Properties of the tract indicator GeoJSON that are left over from a join with the city boundary and
+# carry no tract data (see SOURCES.md); they are left out of the derived CSV.
+_BOUNDARY_LEFTOVERS = {
+    "index_right", "FID", "acres", "cnty_code", "fipscode", "fipsnum", "label", "layout", "link", "name",
+    "objectid", "peninsula", "shape_area", "shape_leng", "sqkm", "sqmiles", "type", "ver", "Shape__Are",
+    "Shape__Len", "GlobalID", "CreationDa", "Creator", "EditDate", "Editor",
+}
+
+
+@dataclass(frozen=True)
+class DemoResource:
+    name: str
+    path: str  # relative to the data folder
+    format: str
+    description: str
+    # Builds the uploaded bytes from the source file; None uploads the file as it is.
+    derive: Callable[[Path], bytes] | None = None
+    # Data dictionary: DataStore type of each column that must not be left to xloader's guess
+    # (identifiers such as GEOIDs and ZIP codes stay text so that leading zeros survive).
+    types: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def tabular(self) -> bool:
+        return self.format in ("CSV", "TSV", "XLS", "XLSX")
+
+
+@dataclass(frozen=True)
+class DemoDataset:
+    name: str
+    title: str
+    organization: str
+    notes: str
+    tags: tuple[str, ...]
+    source_citation: str
+    resources: tuple[DemoResource, ...]
+    license_id: str = "other-open"
+    # GeoJSON file (relative to the data folder) whose bounding box is the dataset's spatial extent.
+    extent_from: str | None = None
+    url: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+ORGANIZATIONS: tuple[dict[str, str], ...] = (
+    {
+        "name": "detroit-digital-equity",
+        "title": "City of Detroit Office of Digital Equity & Inclusion",
+        "description": "The City's office for bridging the digital divide: devices, internet access, "
+        "digital literacy and IT workforce programmes for Detroit residents.",
+    },
+    {
+        "name": "data-driven-detroit",
+        "title": "Data Driven Detroit",
+        "description": "Detroit's community data intermediary (D3), partner of the City in collecting and "
+        "publishing demographic data about the digital divide.",
+    },
+)
+
+
+def tract_indicators_csv(source: Path) -> bytes:
+    """The tract indicator GeoJSON's attribute table as CSV, without the boundary-join leftovers."""
+    features = json.loads(source.read_text())["features"]
+    columns = [k for k in features[0]["properties"] if k not in _BOUNDARY_LEFTOVERS]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for feature in features:
+        writer.writerow({k: "" if v is None else v for k, v in feature["properties"].items()})
+    return out.getvalue().encode()
+
+
+_ACS_CAVEAT = (
+    "ACS figures are 5-year estimates; their margins of error are not in this file. Tracts use 2010 "
+    "boundaries. Empty cells mean no data (suppressed or unavailable), never zero."
+)
+
+DATASETS: tuple[DemoDataset, ...] = (
+    DemoDataset(
+        name="detroit-tract-broadband-acs-2015-2019",
+        title="Broadband, computers and income by census tract, Detroit (ACS 2015-2019, FCC, Ookla)",
+        organization="data-driven-detroit",
+        notes="Per census tract touching Detroit: share of households with a broadband subscription "
+        "and with a computer, share of adults 25+ with a bachelor's degree, median household income, "
+        "population and households (ACS 2015-2019 5-year profile); fixed internet providers by speed "
+        "(FCC Form 477, December 2020); and Ookla fixed-line speed tests.\n\n" + _ACS_CAVEAT,
+        tags=("broadband", "computers", "internet-access", "income", "education", "census-tract"),
+        source_citation="uchicago-dsi/broadbandequity (pipeline: JamesSaxon/internet-access-map); "
+        "US Census Bureau ACS 2015-2019 DP02/DP03/DP05; FCC Form 477; Ookla open data.",
+        extent_from="indicators/tracts_acs2015_2019_fcc_ookla.geojson",
+        resources=(
+            DemoResource(
+                name="Tract indicators (CSV)",
+                path="indicators/tracts_acs2015_2019_fcc_ookla.geojson",
+                format="CSV",
+                description="One row per tract (geoid = 2010 census tract GEOID).",
+                derive=tract_indicators_csv,
+                types=(("geoid", "text"),),
+            ),
+            DemoResource(
+                name="Tract indicators with boundaries (GeoJSON)",
+                path="indicators/tracts_acs2015_2019_fcc_ookla.geojson",
+                format="GeoJSON",
+                description="The same indicators with each tract's polygon, for maps.",
+            ),
+        ),
+    ),
+    DemoDataset(
+        name="us-tracts-no-internet-2019",
+        title="Households with no internet access by census tract, United States (ACS 2015-2019)",
+        organization="data-driven-detroit",
+        notes="Percent of households with no internet access (`NoIntP`, ACS 2015-2019 "
+        "B28002_013 / B28002_001) for every US census tract (`FIPS`); also pharmacy-access columns "
+        "from the Opioid Environment Policy Scan.\n\n" + _ACS_CAVEAT,
+        tags=("internet-access", "census-tract"),
+        source_citation="healthyregions/oeps, Opioid Environment Policy Scan, DOI 10.5281/zenodo.5842465.",
+        resources=(
+            DemoResource(
+                name="No internet access by tract (CSV)",
+                path="indicators/oeps_tract_2019_no_internet.csv",
+                format="CSV",
+                description="FIPS = census tract GEOID; NoIntP = % of households with no internet access.",
+                types=(("HEROP_ID", "text"), ("FIPS", "text")),
+            ),
+        ),
+    ),
+    DemoDataset(
+        name="us-zip-broadband-usage-2020",
+        title="Broadband usage by ZIP code, United States (Microsoft, October 2020)",
+        organization="data-driven-detroit",
+        notes="Share of people using the internet at 25 Mbps or faster, by ZIP code, estimated by "
+        "Microsoft from its services' traffic in October 2020, with error ranges.",
+        tags=("broadband", "internet-access", "zip-code"),
+        source_citation="microsoft/USBroadbandUsagePercentages, Open Use of Data Agreement v1.0.",
+        license_id="other-open",
+        resources=(
+            DemoResource(
+                name="Broadband usage by ZIP code (CSV)",
+                path="indicators/microsoft_broadband_usage_zip_2020.csv",
+                format="CSV",
+                description="BROADBAND USAGE = share of people using the internet at 25 Mbps or faster.",
+                types=(("COUNTY ID", "text"), ("POSTAL CODE", "text")),
+            ),
+        ),
+    ),
+    DemoDataset(
+        name="michigan-tracts-poverty-unemployment-acs-2014-2018",
+        title="Poverty, unemployment and income by census tract, Michigan (ACS 2014-2018)",
+        organization="data-driven-detroit",
+        notes="Unemployment rate (`unempP`), poverty rate (`povP`) and per-capita income (`pciE`) "
+        "for every Michigan census tract.\n\n" + _ACS_CAVEAT,
+        tags=("poverty", "unemployment", "income", "census-tract"),
+        source_citation="GeoDaCenter/opioid-policy-scan (EC03), US Census Bureau ACS 2014-2018.",
+        resources=(
+            DemoResource(
+                name="Poverty and unemployment by tract (CSV)",
+                path="indicators/michigan_tracts_acs2014_2018_poverty_unemployment.csv",
+                format="CSV",
+                description="GEOID = census tract GEOID; NA = no data.",
+                types=(("GEOID", "text"),),
+            ),
+        ),
+    ),
+    DemoDataset(
+        name="detroit-neighborhoods",
+        title="Detroit neighborhoods",
+        organization="detroit-digital-equity",
+        notes="The City of Detroit's official neighborhood boundaries (208 neighborhoods).",
+        tags=("boundaries", "neighborhoods"),
+        source_citation="City of Detroit open data portal, \"Neighborhoods\".",
+        license_id="cc-zero",
+        extent_from="boundaries/neighborhoods.geojson",
+        resources=(
+            DemoResource(
+                name="Neighborhood boundaries (GeoJSON)",
+                path="boundaries/neighborhoods.geojson",
+                format="GeoJSON",
+                description="One polygon per neighborhood; `name` is the neighborhood's name.",
+            ),
+        ),
+    ),
+    DemoDataset(
+        name="detroit-council-districts",
+        title="Detroit City Council districts",
+        organization="detroit-digital-equity",
+        notes="The seven City Council districts, drawn as the union of the City's community "
+        "neighborhoods by council district. The redistricting year is not recorded in the source.",
+        tags=("boundaries", "council-districts"),
+        source_citation="City of Detroit open data portal, \"Current City of Detroit Neighborhoods\".",
+        license_id="cc-zero",
+        extent_from="boundaries/council_districts.geojson",
+        resources=(
+            DemoResource(
+                name="Council district boundaries (GeoJSON)",
+                path="boundaries/council_districts.geojson",
+                format="GeoJSON",
+                description="One polygon per district; `district` is its number (1-7).",
+            ),
+        ),
+    ),
+)
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def bbox_polygon(geojson: dict[str, Any]) -> dict[str, Any]:
+    """The bounding box of every coordinate in a FeatureCollection, as a GeoJSON Polygon."""
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(coords: Any) -> None:
+        if coords and isinstance(coords[0], (int, float)):
+            xs.append(coords[0])
+            ys.append(coords[1])
+        else:
+            for c in coords:
+                walk(c)
+
+    for feature in geojson["features"]:
+        walk(feature["geometry"]["coordinates"])
+    minx, miny, maxx, maxy = (round(v, 6) for v in (min(xs), min(ys), max(xs), max(ys)))
+    return {
+        "type": "Polygon",
+        "coordinates": [[[minx, miny], [maxx, miny], [maxx, maxy], [minx, maxy], [minx, miny]]],
+    }
+
+
+def _file_name(resource: DemoResource) -> str:
+    stem = Path(resource.path).stem
+    return f"{stem}.{resource.format.lower()}"
+
+
+def _payload(data_dir: Path, resource: DemoResource) -> bytes:
+    source = data_dir / resource.path
+    return resource.derive(source) if resource.derive else source.read_bytes()
+
+
+class DemoLoader:
+    """Creates what is missing of the demo catalog, as the given sysadmin."""
+
+    def __init__(self, data_dir: Path, user: str, echo: Callable[[str], None] = log.info) -> None:
+        if not (data_dir / "boundaries").is_dir() or not (data_dir / "indicators").is_dir():
+            raise tk.ObjectNotFound(
+                f"Detroit data folder not found or incomplete: {data_dir} "
+                "(set ckanext.cd3p.data_dir or CD3P_DATA_DIR)"
+            )
+        self.data_dir = data_dir
+        self.user = user
+        self.echo = echo
+
+    def _call(self, action: str, **data_dict: Any) -> Any:
+        context = {"user": self.user, "ignore_auth": False}
+        return tk.get_action(action)(context, data_dict)
+
+    def _show(self, action: str, id_: str) -> dict[str, Any] | None:
+        try:
+            return self._call(action, id=id_)
+        except tk.ObjectNotFound:
+            return None
+
+    def load(self) -> list[str]:
+        """Makes sure every organization, dataset and resource exists; returns tabular resource ids."""
+        self.types: dict[str, dict[str, str]] = {}
+        for org in ORGANIZATIONS:
+            existing = self._show("organization_show", org["name"])
+            if existing is None or existing.get("state") != "active":
+                self._call("organization_create", **org)
+                self.echo(f"created organization {org['name']}")
+        tabular: list[str] = []
+        for dataset in DATASETS:
+            tabular.extend(self._load_dataset(dataset))
+        return tabular
+
+    def _load_dataset(self, spec: DemoDataset) -> Iterable[str]:
+        pkg = self._show("package_show", spec.name)
+        fields: dict[str, Any] = {
+            "name": spec.name,
+            "title": spec.title,
+            "owner_org": spec.organization,
+            "notes": spec.notes,
+            "tags": [{"name": t} for t in spec.tags],
+            "license_id": spec.license_id,
+            "source_citation": spec.source_citation,
+            **spec.extras,
+        }
+        if spec.extent_from:
+            extent = bbox_polygon(json.loads((self.data_dir / spec.extent_from).read_text()))
+            fields["spatial"] = json.dumps(extent)
+        if pkg is None or pkg.get("state") != "active":
+            if pkg is not None:  # a deleted dataset keeps its name; bring it back
+                fields["id"] = pkg["id"]
+                fields["state"] = "active"
+                pkg = self._call("package_update", **fields)
+            else:
+                pkg = self._call("package_create", **fields)
+            self.echo(f"created dataset {spec.name}")
+        by_name = {r["name"]: r for r in pkg.get("resources", [])}
+        for spec_res in spec.resources:
+            payload = _payload(self.data_dir, spec_res)
+            digest = hashlib.sha256(payload).hexdigest()
+            current = by_name.get(spec_res.name)
+            if current is not None and current.get("source_sha256") == digest:
+                resource = current
+            else:
+                upload = FileStorage(io.BytesIO(payload), filename=_file_name(spec_res))
+                res_fields = {
+                    "package_id": pkg["id"],
+                    "name": spec_res.name,
+                    "description": spec_res.description,
+                    "format": spec_res.format,
+                    "url": _file_name(spec_res),
+                    "upload": upload,
+                    "source_sha256": digest,
+                }
+                if current is None:
+                    resource = self._call("resource_create", **res_fields)
+                    self.echo(f"uploaded {spec_res.name} to {spec.name}")
+                else:
+                    resource = self._call("resource_update", id=current["id"], **res_fields)
+                    self.echo(f"re-uploaded changed file {spec_res.name} to {spec.name}")
+            if spec_res.tabular:
+                self.types[resource["id"]] = dict(spec_res.types)
+                yield resource["id"]
+
+    def wait_for_datastore(
+        self, resource_ids: list[str], timeout: float = 600, submitted: bool = False
+    ) -> dict[str, str]:
+        """Waits until xloader has loaded each resource; resubmits ones whose load failed or was lost.
+
+        ``submitted``: the resources were just submitted, so wait for those jobs even where an
+        earlier table is already active. Returns each resource's final xloader status ("complete",
+        "error", or "pending" on timeout).
+        """
+        states: dict[str, str] = {}
+        for rid in resource_ids:
+            if submitted:
+                states[rid] = "pending"
+                continue
+            res = self._call("resource_show", id=rid)
+            if res.get("datastore_active"):
+                states[rid] = "complete"
+                continue
+            # xloader_submit itself skips a resource whose job is still queued or running, and
+            # restarts one whose job was lost (a worker killed mid-load) or failed.
+            if self._call("xloader_submit", resource_id=rid, ignore_hash=True):
+                self.echo(f"submitted {res['name']} to the DataStore loader")
+            states[rid] = "pending"
+        deadline = time.monotonic() + timeout
+        while any(s == "pending" for s in states.values()) and time.monotonic() < deadline:
+            time.sleep(1)
+            for rid, state in states.items():
+                if state != "pending":
+                    continue
+                status = self._xloader_status(rid)
+                if status in ("complete", "error"):
+                    states[rid] = status
+                    name = self._call("resource_show", id=rid)["name"]
+                    self.echo(f"DataStore load of {name}: {status}")
+        return states
+
+    def apply_types(self, resource_ids: list[str]) -> list[str]:
+        """Sets the declared column types in each loaded table's data dictionary.
+
+        A table whose columns already have those types is left alone; the others are re-submitted
+        to xloader, which recreates them with the dictionary's types. Returns the re-submitted ids.
+        """
+        reload = []
+        for rid in resource_ids:
+            wanted = self.types.get(rid) or {}
+            if not wanted:
+                continue
+            fields = self._call("datastore_info", id=rid)["fields"]
+            if all(f["type"] == wanted.get(f["id"], f["type"]) for f in fields):
+                continue
+            self._call(
+                "datastore_create",
+                resource_id=rid,
+                force=True,
+                fields=[
+                    {
+                        "id": f["id"],
+                        "type": f["type"],
+                        "info": {**f.get("info", {}), "type_override": wanted.get(f["id"], f["type"])},
+                    }
+                    for f in fields
+                ],
+            )
+            self._call("xloader_submit", resource_id=rid, ignore_hash=True)
+            reload.append(rid)
+        return reload
+
+    def _xloader_status(self, resource_id: str) -> str | None:
+        try:
+            return self._call("xloader_status", resource_id=resource_id).get("status")
+        except tk.ObjectNotFound:
+            return None
