@@ -54,6 +54,9 @@ pg_up() {
     if [ ! -s "$PGDATA/PG_VERSION" ]; then
         say "postgres: initialising a cluster in $PGDATA"
         mkdir -p "$PGDATA" "$PGSOCK"
+        # The server runs as the postgres user, which must be able to reach its data directory.
+        as_postgres test -x "$CD3P_VAR" \
+            || die "postgres: the postgres user cannot reach $CD3P_VAR (a parent folder is private); set CD3P_VAR to a path every user can traverse"
         chown -R postgres:postgres "$CD3P_VAR/postgres"
         chmod 700 "$PGDATA"
         as_postgres "$PG_BIN/initdb" -D "$PGDATA" -U postgres -E UTF8 --locale=C.UTF-8 \

@@ -25,33 +25,40 @@ def demo() -> None:
 
 
 @demo.command("load")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Detroit data folder (default: ckanext.cd3p.data_dir).")
-@click.option("--wait/--no-wait", default=True, show_default=True,
-              help="Wait until the xloader worker has loaded every table into the DataStore.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Detroit data folder (default: ckanext.cd3p.data_dir).",
+)
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Wait until the xloader worker has loaded every table into the DataStore.",
+)
 @click.option("--timeout", type=float, default=600, show_default=True, help="Seconds to wait.")
 def demo_load(data_dir: Path | None, wait: bool, timeout: float) -> None:
     """Create the demo organizations and datasets and upload the Detroit files (idempotent)."""
-    loader = DemoLoader(data_dir or cd3p_config.data_dir(), cd3p_config.demo_organization_admin(),
-                        echo=lambda msg: click.echo(f"demo: {msg}"))
     try:
-        resource_ids = loader.load()
+        loader = DemoLoader(
+            data_dir or cd3p_config.data_dir(),
+            cd3p_config.demo_organization_admin(),
+            echo=lambda msg: click.echo(f"demo: {msg}"),
+        )
+        states = loader.run(wait=wait, timeout=timeout)
     except tk.ObjectNotFound as e:
-        tk.error_shout(e)
+        tk.error_shout(f"demo: {e}")
         sys.exit(1)
     except tk.ValidationError as e:
         tk.error_shout(f"demo: rejected: {e.error_summary}")
         sys.exit(1)
-    if not wait:
-        return
-    states = loader.wait_for_datastore(resource_ids, timeout=timeout)
-    retyped = loader.apply_types([rid for rid, s in states.items() if s == "complete"])
-    if retyped:
-        click.echo(f"demo: reloading {len(retyped)} table(s) with their data dictionary types")
-        states.update(loader.wait_for_datastore(retyped, timeout=timeout, submitted=True))
-    failed = [rid for rid, s in states.items() if s != "complete"]
+    failed = sorted(rid for rid, s in states.items() if s != "complete")
     if failed:
-        tk.error_shout(f"demo: {len(failed)} table(s) not loaded into the DataStore: {', '.join(failed)} "
-                       "(see var/log/worker-development.log)")
+        tk.error_shout(
+            f"demo: {len(failed)} table(s) not loaded into the DataStore: {', '.join(failed)} "
+            "(see the worker's log, var/log/worker-development.log)"
+        )
         sys.exit(1)
-    click.echo(f"demo: {len(states)} DataStore tables loaded")
+    if wait:
+        click.echo(f"demo: {len(states)} DataStore tables loaded")

@@ -14,9 +14,10 @@ import io
 import json
 import logging
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from ckan.plugins import toolkit as tk
 from werkzeug.datastructures import FileStorage
@@ -26,9 +27,31 @@ log = logging.getLogger(__name__)
 # Properties of the tract indicator GeoJSON that are left over from a join with the city boundary and
 # carry no tract data (see SOURCES.md); they are left out of the derived CSV.
 _BOUNDARY_LEFTOVERS = {
-    "index_right", "FID", "acres", "cnty_code", "fipscode", "fipsnum", "label", "layout", "link", "name",
-    "objectid", "peninsula", "shape_area", "shape_leng", "sqkm", "sqmiles", "type", "ver", "Shape__Are",
-    "Shape__Len", "GlobalID", "CreationDa", "Creator", "EditDate", "Editor",
+    "index_right",
+    "FID",
+    "acres",
+    "cnty_code",
+    "fipscode",
+    "fipsnum",
+    "label",
+    "layout",
+    "link",
+    "name",
+    "objectid",
+    "peninsula",
+    "shape_area",
+    "shape_leng",
+    "sqkm",
+    "sqmiles",
+    "type",
+    "ver",
+    "Shape__Are",
+    "Shape__Len",
+    "GlobalID",
+    "CreationDa",
+    "Creator",
+    "EditDate",
+    "Editor",
 }
 
 
@@ -190,7 +213,7 @@ DATASETS: tuple[DemoDataset, ...] = (
         organization="detroit-digital-equity",
         notes="The City of Detroit's official neighborhood boundaries (208 neighborhoods).",
         tags=("boundaries", "neighborhoods"),
-        source_citation="City of Detroit open data portal, \"Neighborhoods\".",
+        source_citation='City of Detroit open data portal, "Neighborhoods".',
         license_id="cc-zero",
         extent_from="boundaries/neighborhoods.geojson",
         resources=(
@@ -209,7 +232,7 @@ DATASETS: tuple[DemoDataset, ...] = (
         notes="The seven City Council districts, drawn as the union of the City's community "
         "neighborhoods by council district. The redistricting year is not recorded in the source.",
         tags=("boundaries", "council-districts"),
-        source_citation="City of Detroit open data portal, \"Current City of Detroit Neighborhoods\".",
+        source_citation='City of Detroit open data portal, "Current City of Detroit Neighborhoods".',
         license_id="cc-zero",
         extent_from="boundaries/council_districts.geojson",
         resources=(
@@ -233,7 +256,7 @@ def bbox_polygon(geojson: dict[str, Any]) -> dict[str, Any]:
     ys: list[float] = []
 
     def walk(coords: Any) -> None:
-        if coords and isinstance(coords[0], (int, float)):
+        if coords and isinstance(coords[0], int | float):
             xs.append(coords[0])
             ys.append(coords[1])
         else:
@@ -412,6 +435,21 @@ class DemoLoader:
             self._call("xloader_submit", resource_id=rid, ignore_hash=True)
             reload.append(rid)
         return reload
+
+    def run(self, wait: bool = True, timeout: float = 600) -> dict[str, str]:
+        """Loads the catalog and, with ``wait``, every table with its declared column types.
+
+        Returns the final xloader status of each tabular resource (empty without ``wait``).
+        """
+        resource_ids = self.load()
+        if not wait:
+            return {}
+        states = self.wait_for_datastore(resource_ids, timeout=timeout)
+        retyped = self.apply_types([rid for rid, s in states.items() if s == "complete"])
+        if retyped:
+            self.echo(f"reloading {len(retyped)} table(s) with their data dictionary types")
+            states.update(self.wait_for_datastore(retyped, timeout=timeout, submitted=True))
+        return states
 
     def _xloader_status(self, resource_id: str) -> str | None:
         try:

@@ -1,0 +1,74 @@
+"""A person's view: headless Chromium (Debian's) against the test web server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from ckan.plugins import toolkit as tk
+from ckan.tests import factories
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+# Without these, Chromium tries to reach Google's services, which this network refuses.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def site_url() -> str:
+    return tk.config["ckan.site_url"].rstrip("/")
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+class TestBrowser:
+    def test_home_page(self, page: Page, site_url: str) -> None:
+        page.goto(site_url + "/")
+
+        expect(page.get_by_role("heading", level=1)).to_have_text("City of Detroit Demographic Data Portal")
+        expect(page.get_by_role("link", name="Browse the data")).to_be_visible()
+        page.get_by_role("link", name="Browse the data").click()
+        expect(page).to_have_url(site_url + "/dataset/")
+
+    def test_dataset_page(self, page: Page, site_url: str) -> None:
+        org: dict[str, Any] = factories.Organization(title="Data Driven Detroit")
+        dataset = factories.Dataset(
+            title="Households without a computer", owner_org=org["id"], notes="Share of households, by tract."
+        )
+        factories.Resource(
+            package_id=dataset["id"], name="By tract (CSV)", url="http://example.com/t.csv", format="CSV"
+        )
+
+        page.goto(f"{site_url}/dataset/{dataset['name']}")
+
+        expect(page.get_by_role("article").get_by_role("heading", level=1)).to_contain_text(
+            "Households without a computer"
+        )
+        expect(page.get_by_text("Share of households, by tract.")).to_be_visible()
+        expect(page.get_by_role("link", name="By tract (CSV)")).to_be_visible()
+        expect(page.get_by_text("Data Driven Detroit").first).to_be_visible()

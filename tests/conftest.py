@@ -1,0 +1,77 @@
+"""Fixtures shared by the suite.
+
+The suite runs against the real services started by `make test`: PostgreSQL/PostGIS, Solr (core
+ckan_test), Redis, and a CKAN web server and xloader worker on the test configuration. The worker
+downloads uploads from that web server and reports back to it, exactly as in production.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from ckan.plugins import toolkit as tk
+from ckan.tests import factories
+from ckan.tests.helpers import call_action
+from werkzeug.datastructures import FileStorage
+
+
+@pytest.fixture
+def clean_db(reset_db: Any, migrate_db_for: Any) -> None:
+    """CKAN's clean_db, plus the migrations of the plugins we enable that have tables of their own."""
+    reset_db()
+    migrate_db_for("activity")
+
+
+@pytest.fixture
+def sysadmin(clean_db: None) -> dict[str, Any]:
+    """A sysadmin with an API token (``sysadmin["token"]``)."""
+    return factories.SysadminWithToken()
+
+
+@pytest.fixture
+def organization(sysadmin: dict[str, Any]) -> dict[str, Any]:
+    return factories.Organization(users=[{"name": sysadmin["name"], "capacity": "admin"}])
+
+
+@pytest.fixture
+def clean_datastore(clean_db: None) -> None:
+    """Drops every DataStore table left by earlier tests (PostGIS lives in its own schema)."""
+    engine = sa.create_engine(tk.config["ckan.datastore.write_url"])
+    with engine.begin() as conn:
+        quote = conn.dialect.identifier_preparer.quote
+        names = conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
+        for name in list(names):
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS public.{quote(name)} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def xloader_token(sysadmin: dict[str, Any], ckan_config: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Makes the xloader submit jobs with a token that is valid in this test's database."""
+    monkeypatch.setitem(ckan_config, "ckanext.xloader.api_token", sysadmin["token"])
+    return sysadmin["token"]
+
+
+@pytest.fixture
+def upload(sysadmin: dict[str, Any]) -> Callable[..., dict[str, Any]]:
+    """Uploads bytes as a new resource through resource_create, into the configured storage path.
+
+    The storage path is the one the test web server serves from, so the xloader worker can download
+    the file the way it does in production.
+    """
+
+    def _upload(package_id: str, data: bytes, filename: str, **fields: Any) -> dict[str, Any]:
+        return call_action(
+            "resource_create",
+            {"user": sysadmin["name"]},
+            package_id=package_id,
+            url=filename,
+            upload=FileStorage(io.BytesIO(data), filename=filename),
+            **fields,
+        )
+
+    return _upload

@@ -1,0 +1,25 @@
+"""Helpers shared by tests."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from ckan.plugins import toolkit as tk
+from ckan.tests.helpers import call_action
+
+
+def wait_for_xloader(resource_id: str, timeout: float = 120) -> dict[str, Any]:
+    """Polls xloader_status until the job ends; fails the test if it never does (a hung job)."""
+    deadline = time.monotonic() + timeout
+    status: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        try:
+            status = call_action("xloader_status", {"ignore_auth": True}, resource_id=resource_id)
+        except tk.ObjectNotFound:
+            status = {}
+        if status.get("status") in ("complete", "error"):
+            return status
+        time.sleep(0.5)
+    pytest.fail(f"xloader job for {resource_id} did not finish within {timeout}s: {status}")

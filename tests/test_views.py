@@ -1,0 +1,72 @@
+"""Pages render with the plugin enabled and show what a visitor looks for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from ckan.tests import factories
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+class TestPages:
+    def test_home_page_introduces_the_portal(self, app: Any) -> None:
+        response = app.get("/")
+
+        assert response.status_code == 200
+        page = BeautifulSoup(response.body, "html.parser")
+        assert (
+            page.find("h1", id="cd3p-intro-title").get_text(strip=True)
+            == "City of Detroit Demographic Data Portal"
+        )
+        steps = [li.get_text(" ", strip=True) for li in page.select(".cd3p-steps li")]
+        assert [s.split(".")[0] for s in steps] == ["1", "2", "3"]
+        assert "Sign the agreement" in steps[1]
+
+    def test_dataset_page_shows_the_dataset_and_its_resources(self, app: Any) -> None:
+        dataset = factories.Dataset(
+            title="Households without a computer",
+            notes="Share of households with **no computer**.",
+            source_citation="US Census Bureau, ACS 2015-2019",
+            owner_org=factories.Organization()["id"],
+        )
+        factories.Resource(
+            package_id=dataset["id"], name="By tract (CSV)", url="http://example.com/t.csv", format="CSV"
+        )
+
+        response = app.get(f"/dataset/{dataset['name']}")
+
+        assert response.status_code == 200
+        page = BeautifulSoup(response.body, "html.parser")
+        assert page.find("h1").get_text(strip=True).startswith("Households without a computer")
+        assert page.find("strong", string="no computer") is not None  # Markdown rendered
+        assert "By tract (CSV)" in page.get_text()
+        assert "US Census Bureau, ACS 2015-2019" in page.get_text()
+
+    def test_search_page_lists_datasets_with_facets(self, app: Any) -> None:
+        org = factories.Organization(title="Data Driven Detroit")
+        factories.Dataset(title="Broadband by tract", owner_org=org["id"], tags=[{"name": "broadband"}])
+        factories.Dataset(title="Devices by tract", owner_org=org["id"], tags=[{"name": "devices"}])
+
+        response = app.get("/dataset/", query_string={"q": "broadband"})
+
+        assert response.status_code == 200
+        page = BeautifulSoup(response.body, "html.parser")
+        titles = [a.get_text(strip=True) for a in page.select(".dataset-heading a")]
+        assert titles == ["Broadband by tract"]
+        facet_text = page.select_one(".module-facet, section.module").get_text(" ", strip=True)
+        assert facet_text
+
+    def test_user_input_is_escaped(self, app: Any) -> None:
+        dataset = factories.Dataset(
+            title="<script>alert('x')</script> Tracts", owner_org=factories.Organization()["id"]
+        )
+
+        response = app.get(f"/dataset/{dataset['name']}")
+
+        assert "<script>alert('x')</script>" not in response.body
+        assert "&lt;script&gt;" in response.body
+
+    def test_unknown_dataset_is_a_404(self, app: Any) -> None:
+        assert app.get("/dataset/no-such-dataset", status=404).status_code == 404
