@@ -22,6 +22,7 @@ help:
 	@echo "make test    set up the test environment and run the whole suite"
 	@echo "make stop    stop every process the project started"
 	@echo "make status  show what is running"
+	@echo "make bench   benchmarks (DataStore load vs raw COPY)"
 	@echo "make lint    ruff"
 
 # Virtualenv with the pinned stack; reinstalled only when a requirements file or setup.py changes.
@@ -57,6 +58,12 @@ stop:
 status:
 	-scripts/services.sh status
 	-scripts/portal.sh status
+
+# Upload-to-DataStore time against raw COPY of the same files, on the development portal.
+bench: services
+	scripts/portal.sh setup development
+	scripts/portal.sh start development
+	$(BIN)/python benchmarks/bench_load.py
 
 lint: install
 	$(BIN)/ruff check ckanext-cd3p tests benchmarks

@@ -123,7 +123,7 @@ setup() {
 
 # The sysadmin a person logs in with, and the API token the xloader worker uses.
 ensure_admin() {
-    if ! "$CKAN" -c "$INI" user show admin 2>/dev/null | grep -q "name=admin\|'name': 'admin'\|admin"; then
+    if [ -z "$(psql_super -d "$CD3P_CKAN_DB" -tAc "SELECT 1 FROM \"user\" WHERE name = 'admin' AND sysadmin AND state = 'active'")" ]; then
         "$CKAN" -c "$INI" user add admin email=admin@cd3p.localhost password="$CD3P_ADMIN_PASSWORD" \
             fullname="CD3P administrator" >>"$LOG/setup-$CD3P_ENV.log" 2>&1 || die "ckan: could not create the admin user (log: $LOG/setup-$CD3P_ENV.log)"
         "$CKAN" -c "$INI" sysadmin add admin >>"$LOG/setup-$CD3P_ENV.log" 2>&1
