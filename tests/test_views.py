@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
 from ckan.tests import factories
+from ckan.tests.helpers import call_action
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
@@ -39,7 +41,7 @@ class TestPages:
 
         assert response.status_code == 200
         page = BeautifulSoup(response.body, "html.parser")
-        assert page.find("h1").get_text(strip=True).startswith("Households without a computer")
+        assert page.select_one("article h1").get_text(strip=True).startswith("Households without a computer")
         assert page.find("strong", string="no computer") is not None  # Markdown rendered
         assert "By tract (CSV)" in page.get_text()
         assert "US Census Bureau, ACS 2015-2019" in page.get_text()
@@ -70,3 +72,27 @@ class TestPages:
 
     def test_unknown_dataset_is_a_404(self, app: Any) -> None:
         assert app.get("/dataset/no-such-dataset", status=404).status_code == 404
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+class TestResourceViews:
+    def test_uploaded_geojson_gets_a_map_view(
+        self, organization: dict[str, Any], upload: Callable[..., dict[str, Any]]
+    ) -> None:
+        dataset = factories.Dataset(owner_org=organization["id"])
+        geojson = b'{"type": "FeatureCollection", "features": []}'
+
+        resource = upload(dataset["id"], geojson, "neighborhoods.geojson", format="GeoJSON")
+
+        views = call_action("resource_view_list", id=resource["id"])
+        assert [v["view_type"] for v in views] == ["geojson_view"]
+
+    def test_image_resource_gets_an_image_view(self) -> None:
+        dataset = factories.Dataset(owner_org=factories.Organization()["id"])
+        resource = factories.Resource(
+            package_id=dataset["id"], url="http://example.com/map.png", format="PNG"
+        )
+
+        views = call_action("resource_view_list", id=resource["id"])
+
+        assert [v["view_type"] for v in views] == ["image_view"]
