@@ -19,7 +19,7 @@ class TestPages:
         assert response.status_code == 200
         page = BeautifulSoup(response.body, "html.parser")
         assert (
-            page.find("h1", id="cd3p-intro-title").get_text(strip=True)
+            page.find("h2", id="cd3p-intro-title").get_text(strip=True)
             == "City of Detroit Demographic Data Portal"
         )
         steps = [li.get_text(" ", strip=True) for li in page.select(".cd3p-steps li")]

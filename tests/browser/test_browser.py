@@ -50,7 +50,11 @@ class TestBrowser:
     def test_home_page(self, page: Page, site_url: str) -> None:
         page.goto(site_url + "/")
 
-        expect(page.get_by_role("heading", level=1)).to_have_text("City of Detroit Demographic Data Portal")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Detroit Demographic Data Portal")
+        intro = page.get_by_role(
+            "heading", level=2, name="City of Detroit Demographic Data Portal", exact=True
+        )
+        expect(intro).to_be_visible()
         expect(page.get_by_role("link", name="Browse the data")).to_be_visible()
         page.get_by_role("link", name="Browse the data").click()
         expect(page).to_have_url(site_url + "/dataset/")

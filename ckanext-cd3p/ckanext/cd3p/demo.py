@@ -380,18 +380,19 @@ class DemoLoader:
         """
         states: dict[str, str] = {}
         for rid in resource_ids:
-            if submitted:
+            # datastore_active is no sign of a finished load: xloader sets it with the first rows.
+            status = None if submitted else self._xloader_status(rid)
+            if submitted or status in ("submitting", "pending", "running"):
                 states[rid] = "pending"
-                continue
-            res = self._call("resource_show", id=rid)
-            if res.get("datastore_active"):
-                states[rid] = "complete"
-                continue
-            # xloader_submit itself skips a resource whose job is still queued or running, and
-            # restarts one whose job was lost (a worker killed mid-load) or failed.
-            if self._call("xloader_submit", resource_id=rid, ignore_hash=True):
-                self.echo(f"submitted {res['name']} to the DataStore loader")
-            states[rid] = "pending"
+            elif status == "complete" or (
+                status is None and self._call("resource_show", id=rid).get("datastore_active")
+            ):
+                states[rid] = "complete"  # loaded by xloader, or a table made with the DataStore API
+            else:
+                # Never submitted, or failed: submit (again).
+                self._call("xloader_submit", resource_id=rid, ignore_hash=True)
+                self.echo(f"submitted resource {rid} to the DataStore loader")
+                states[rid] = "pending"
         deadline = time.monotonic() + timeout
         while any(s == "pending" for s in states.values()) and time.monotonic() < deadline:
             time.sleep(1)
