@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from ckan.plugins import toolkit as tk
-from ckan.tests import factories
 from ckan.tests.helpers import call_action
 from werkzeug.datastructures import FileStorage
+
+from tests import factories
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from ckan.cli.cli import ckan
-from ckan.tests import factories
 from ckan.tests.helpers import CKANCliRunner, call_action
 
 from ckanext.cd3p import config as cd3p_config
 from ckanext.cd3p.demo import DATASETS
+from tests import factories
 
 
 def _source_rows(path: Path) -> int:

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
+from tests import factories
 from tests.helpers import wait_for_xloader
 
 CSV = (

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from ckan.tests import factories
 from ckan.tests.helpers import call_action
+
+from tests import factories
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")

@@ -6,8 +6,9 @@ import json
 
 import pytest
 from ckan.plugins import toolkit as tk
-from ckan.tests import factories
 from ckan.tests.helpers import call_action
+
+from tests import factories
 
 
 def _box(minx: float, miny: float, maxx: float, maxy: float) -> str:

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
-from ckan.tests import factories
 from ckan.tests.helpers import call_action
+
+from tests import factories
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")

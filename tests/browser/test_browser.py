@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from ckan.plugins import toolkit as tk
-from ckan.tests import factories
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests import factories
 
 CHROMIUM = "/usr/bin/chromium"
 # Without these, Chromium tries to reach Google's services, which this network refuses.

@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,22 +81,25 @@ class DemoDataset:
     tags: tuple[str, ...]
     source_citation: str
     resources: tuple[DemoResource, ...]
+    # Schema fields beyond the basics: topics, geography, period, method, access (schemas/dataset.yaml).
+    metadata: dict[str, Any]
     license_id: str = "other-open"
-    # GeoJSON file (relative to the data folder) whose bounding box is the dataset's spatial extent.
-    extent_from: str | None = None
-    url: str = ""
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
-ORGANIZATIONS: tuple[dict[str, str], ...] = (
+ORGANIZATIONS: tuple[dict[str, Any], ...] = (
     {
         "name": "detroit-digital-equity",
+        "sector": "local-government",
+        "service_area": [f"district-{n}" for n in range(1, 8)],
         "title": "City of Detroit Office of Digital Equity & Inclusion",
         "description": "The City's office for bridging the digital divide: devices, internet access, "
         "digital literacy and IT workforce programmes for Detroit residents.",
     },
     {
         "name": "data-driven-detroit",
+        "sector": "nonprofit",
+        "service_area": [f"district-{n}" for n in range(1, 8)],
+        "website": "https://datadrivendetroit.org",
         "title": "Data Driven Detroit",
         "description": "Detroit's community data intermediary (D3), partner of the City in collecting and "
         "publishing demographic data about the digital divide.",
@@ -121,6 +124,14 @@ _ACS_CAVEAT = (
     "boundaries. Empty cells mean no data (suppressed or unavailable), never zero."
 )
 
+_ACS = {
+    "collection_method": "census",
+    "update_frequency": "never",
+    "access_level": "public",
+    "contains_personal_data": "no",
+    "small_cell_threshold": 11,
+}
+
 DATASETS: tuple[DemoDataset, ...] = (
     DemoDataset(
         name="detroit-tract-broadband-acs-2015-2019",
@@ -133,7 +144,21 @@ DATASETS: tuple[DemoDataset, ...] = (
         tags=("broadband", "computers", "internet-access", "income", "education", "census-tract"),
         source_citation="uchicago-dsi/broadbandequity (pipeline: JamesSaxon/internet-access-map); "
         "US Census Bureau ACS 2015-2019 DP02/DP03/DP05; FCC Form 477; Ookla open data.",
-        extent_from="indicators/tracts_acs2015_2019_fcc_ookla.geojson",
+        metadata={
+            **_ACS,
+            "equity_topics": ["internet-access", "device-access", "educational-attainment", "demographics"],
+            "demographic_dimensions": ["household-income", "educational-attainment", "race-ethnicity"],
+            "geography_level": "tract",
+            "geographic_coverage": "city",
+            "temporal_start": "2015-01-01",
+            "temporal_end": "2019-12-31",
+            "universe": "Households (broadband, computer, income) and people 25 and over (education) in the "
+            "368 census tracts touching Detroit; provider counts and speed tests per tract.",
+            "methodology": "ACS 2015-2019 5-year data profile estimates (DP02_0153PE broadband, DP02_0152PE "
+            "computer, DP02_0068PE bachelor's degree, DP03_0062E median household income) joined by tract "
+            "GEOID with FCC Form 477 provider counts (December 2020) and Ookla fixed-line speed tests.",
+            "limitations": _ACS_CAVEAT + " 4 tracts inside the city have no ACS values.",
+        },
         resources=(
             DemoResource(
                 name="Tract indicators (CSV)",
@@ -160,6 +185,16 @@ DATASETS: tuple[DemoDataset, ...] = (
         "from the Opioid Environment Policy Scan.\n\n" + _ACS_CAVEAT,
         tags=("internet-access", "census-tract"),
         source_citation="healthyregions/oeps, Opioid Environment Policy Scan, DOI 10.5281/zenodo.5842465.",
+        metadata={
+            **_ACS,
+            "equity_topics": ["internet-access"],
+            "geography_level": "tract",
+            "temporal_start": "2015-01-01",
+            "temporal_end": "2019-12-31",
+            "universe": "Households in every US census tract (72,615 tracts).",
+            "methodology": "NoIntP = B28002_013 / B28002_001 x 100 (households with no internet access).",
+            "limitations": _ACS_CAVEAT,
+        },
         resources=(
             DemoResource(
                 name="No internet access by tract (CSV)",
@@ -179,6 +214,21 @@ DATASETS: tuple[DemoDataset, ...] = (
         tags=("broadband", "internet-access", "zip-code"),
         source_citation="microsoft/USBroadbandUsagePercentages, Open Use of Data Agreement v1.0.",
         license_id="other-open",
+        metadata={
+            "equity_topics": ["internet-access"],
+            "geography_level": "zip",
+            "temporal_start": "2020-10-01",
+            "temporal_end": "2020-10-31",
+            "collection_method": "sensor",
+            "update_frequency": "irregular",
+            "universe": "People using Microsoft services, by ZIP code of the United States.",
+            "methodology": "Microsoft's estimate of the share of people using the internet at 25 Mbps or "
+            "faster, from the speed of its services' downloads, with mean absolute and 95% error ranges.",
+            "limitations": "An estimate from one company's traffic, not a survey of households.",
+            "access_level": "public",
+            "contains_personal_data": "no",
+            "small_cell_threshold": 11,
+        },
         resources=(
             DemoResource(
                 name="Broadband usage by ZIP code (CSV)",
@@ -197,6 +247,18 @@ DATASETS: tuple[DemoDataset, ...] = (
         "for every Michigan census tract.\n\n" + _ACS_CAVEAT,
         tags=("poverty", "unemployment", "income", "census-tract"),
         source_citation="GeoDaCenter/opioid-policy-scan (EC03), US Census Bureau ACS 2014-2018.",
+        metadata={
+            **_ACS,
+            "equity_topics": ["demographics", "job-placement"],
+            "demographic_dimensions": ["poverty-status", "employment-status", "household-income"],
+            "geography_level": "tract",
+            "temporal_start": "2014-01-01",
+            "temporal_end": "2018-12-31",
+            "universe": "People in every Michigan census tract (2,813 tracts).",
+            "methodology": "ACS 2014-2018 5-year estimates: unemployment rate, poverty rate and "
+            "per-capita income.",
+            "limitations": _ACS_CAVEAT + " NA marks a value the source does not have.",
+        },
         resources=(
             DemoResource(
                 name="Poverty and unemployment by tract (CSV)",
@@ -215,7 +277,16 @@ DATASETS: tuple[DemoDataset, ...] = (
         tags=("boundaries", "neighborhoods"),
         source_citation='City of Detroit open data portal, "Neighborhoods".',
         license_id="cc-zero",
-        extent_from="boundaries/neighborhoods.geojson",
+        metadata={
+            "geography_level": "neighborhood",
+            "geographic_coverage": "city",
+            "collection_method": "administrative",
+            "update_frequency": "irregular",
+            "universe": "The City of Detroit's 208 official neighborhoods.",
+            "access_level": "public",
+            "contains_personal_data": "no",
+            "small_cell_threshold": 11,
+        },
         resources=(
             DemoResource(
                 name="Neighborhood boundaries (GeoJSON)",
@@ -234,7 +305,17 @@ DATASETS: tuple[DemoDataset, ...] = (
         tags=("boundaries", "council-districts"),
         source_citation='City of Detroit open data portal, "Current City of Detroit Neighborhoods".',
         license_id="cc-zero",
-        extent_from="boundaries/council_districts.geojson",
+        metadata={
+            "geography_level": "council-district",
+            "geographic_coverage": "city",
+            "collection_method": "administrative",
+            "update_frequency": "irregular",
+            "universe": "The seven Detroit City Council districts.",
+            "limitations": "The redistricting year is not recorded in the source.",
+            "access_level": "public",
+            "contains_personal_data": "no",
+            "small_cell_threshold": 11,
+        },
         resources=(
             DemoResource(
                 name="Council district boundaries (GeoJSON)",
@@ -248,28 +329,6 @@ DATASETS: tuple[DemoDataset, ...] = (
 
 
 # --- helpers ----------------------------------------------------------------------------------------
-
-
-def bbox_polygon(geojson: dict[str, Any]) -> dict[str, Any]:
-    """The bounding box of every coordinate in a FeatureCollection, as a GeoJSON Polygon."""
-    xs: list[float] = []
-    ys: list[float] = []
-
-    def walk(coords: Any) -> None:
-        if coords and isinstance(coords[0], int | float):
-            xs.append(coords[0])
-            ys.append(coords[1])
-        else:
-            for c in coords:
-                walk(c)
-
-    for feature in geojson["features"]:
-        walk(feature["geometry"]["coordinates"])
-    minx, miny, maxx, maxy = (round(v, 6) for v in (min(xs), min(ys), max(xs), max(ys)))
-    return {
-        "type": "Polygon",
-        "coordinates": [[[minx, miny], [maxx, miny], [maxx, maxy], [minx, maxy], [minx, miny]]],
-    }
 
 
 def _file_name(resource: DemoResource) -> str:
@@ -328,11 +387,8 @@ class DemoLoader:
             "tags": [{"name": t} for t in spec.tags],
             "license_id": spec.license_id,
             "source_citation": spec.source_citation,
-            **spec.extras,
+            **spec.metadata,
         }
-        if spec.extent_from:
-            extent = bbox_polygon(json.loads((self.data_dir / spec.extent_from).read_text()))
-            fields["spatial"] = json.dumps(extent)
         if pkg is None or pkg.get("state") != "active":
             if pkg is not None:  # a deleted dataset keeps its name; bring it back
                 fields["id"] = pkg["id"]

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ckan.plugins import toolkit as tk
+from ckanext.cd3p import geography
 
-__all__ = ["cd3p_featured_datasets"]
+__all__ = ["cd3p_geographic_coverage_choices"]
 
 
-def cd3p_featured_datasets(limit: int = 6) -> list[dict[str, Any]]:
-    """The most recently changed datasets the current user may see, for the home page."""
-    result = tk.get_action("package_search")(
-        {}, {"rows": limit, "sort": "metadata_modified desc", "include_private": True}
-    )
-    return result["results"]
+def cd3p_geographic_coverage_choices(field: dict[str, Any]) -> list[dict[str, str]]:
+    """Choices of the geographic coverage select: the city, its districts and neighborhoods."""
+    return geography.coverage_choices()

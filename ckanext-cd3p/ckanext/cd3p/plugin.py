@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from typing import Any
+
 from ckan import plugins as p
 from ckan.common import CKANConfig
 from ckan.plugins import toolkit as tk
+
+from ckanext.cd3p import search
 
 
 @tk.blanket.config_declarations
 @tk.blanket.cli
 @tk.blanket.helpers
+@tk.blanket.validators
 class Cd3pPlugin(p.SingletonPlugin):
     p.implements(p.IConfigurer)
+    p.implements(p.IFacets, inherit=True)
+    p.implements(p.IPackageController, inherit=True)
 
     # IConfigurer
     def update_config(self, config: CKANConfig) -> None:
         tk.add_template_directory(config, "templates")
         tk.add_resource("assets", "ckanext-cd3p")
+
+    # IFacets
+    def dataset_facets(self, facets_dict: OrderedDict[str, Any], package_type: str) -> OrderedDict[str, Any]:
+        return OrderedDict((field, tk._(title)) for field, (title, _choices) in search.FACETS.items())
+
+    # IPackageController
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        return search.index_fields(pkg_dict)
+
+    def after_dataset_search(
+        self, search_results: dict[str, Any], search_params: dict[str, Any]
+    ) -> dict[str, Any]:
+        return search.label_facets(search_results)

@@ -1,0 +1,57 @@
+"""Detroit's shipped boundaries: the places a partner can pick as a dataset's geographic coverage.
+
+Read once per process from ``ckanext.cd3p.data_dir`` (boundaries/*.geojson) and kept in memory;
+the files are a few hundred kilobytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ckanext.cd3p import config as cd3p_config
+
+WHOLE_CITY = "city"
+CUSTOM = "custom"
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str  # e.g. "district-3", "neighborhood-arden-park", "city"
+    label: str
+    geometry: dict[str, Any]
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _features(filename: str) -> list[dict[str, Any]]:
+    path = cd3p_config.data_dir() / "boundaries" / filename
+    return json.loads(path.read_text())["features"]
+
+
+@functools.lru_cache(maxsize=1)
+def places() -> dict[str, Place]:
+    """Every pickable place by code: the city, its 7 council districts, its 208 neighborhoods."""
+    found: dict[str, Place] = {}
+    city = _features("city_boundary.geojson")[0]
+    found[WHOLE_CITY] = Place(WHOLE_CITY, "Whole city of Detroit", city["geometry"])
+    for f in sorted(_features("council_districts.geojson"), key=lambda f: int(f["properties"]["district"])):
+        n = int(f["properties"]["district"])
+        found[f"district-{n}"] = Place(f"district-{n}", f"Council District {n}", f["geometry"])
+    for f in sorted(_features("neighborhoods.geojson"), key=lambda f: f["properties"]["name"]):
+        name = f["properties"]["name"]
+        code = f"neighborhood-{_slug(name)}"
+        found[code] = Place(code, f"Neighborhood: {name}", f["geometry"])
+    return found
+
+
+def coverage_choices() -> list[dict[str, str]]:
+    """Choices for the geographic coverage select, in the order a partner looks for them."""
+    choices = [{"value": p.code, "label": p.label} for p in places().values()]
+    choices.append({"value": CUSTOM, "label": "Other area (enter GeoJSON below)"})
+    return choices

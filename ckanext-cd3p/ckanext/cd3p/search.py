@@ -1,0 +1,108 @@
+"""How CD3P datasets are indexed in Solr and faceted.
+
+Multi-valued fields go into CKAN's multi-valued ``vocab_*`` Solr fields, one value per entry, so a
+facet for "telehealth" counts exactly the datasets that list it. Facet items get the readable
+labels of the schema's choices, for the search page and the API alike.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ckan import model
+from ckan.plugins import toolkit as tk
+
+# Facet field in Solr -> dataset field whose choices label it (None: not a choice field).
+FACETS: dict[str, tuple[str, str | None]] = {
+    "vocab_equity_topics": ("Equity topic", "equity_topics"),
+    "geography_level": ("Geography level", "geography_level"),
+    "vocab_demographic_dimensions": ("Demographic dimension", "demographic_dimensions"),
+    "access_level": ("Access level", "access_level"),
+    "partner_sector": ("Partner sector", None),
+    "vocab_temporal_years": ("Year covered", None),
+    "organization": ("Organizations", None),
+    "res_format": ("Formats", None),
+    "tags": ("Tags", None),
+}
+MULTI_VALUED = ("equity_topics", "demographic_dimensions")
+
+
+def _as_list(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, list):
+        return value
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return [value]
+    return parsed if isinstance(parsed, list) else [parsed]
+
+
+def _years(start: Any, end: Any) -> list[int]:
+    try:
+        first, last = int(str(start)[:4]), int(str(end or start)[:4])
+    except ValueError:
+        return []
+    return list(range(first, last + 1)) if first <= last else []
+
+
+def _organization_sector(org_id: str | None) -> str | None:
+    """The owning organization's sector: one indexed look-up (group extras are not in pkg_dict)."""
+    if not org_id:
+        return None
+    row = (
+        model.Session.query(model.GroupExtra.value)
+        .filter(model.GroupExtra.group_id == org_id, model.GroupExtra.key == "sector")
+        .filter(model.GroupExtra.state == "active")
+        .first()
+    )
+    return row[0] if row else None
+
+
+def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    """Adds the facet fields to the document CKAN is about to send to Solr."""
+    for field in MULTI_VALUED:
+        values = _as_list(pkg_dict.get(field) or pkg_dict.get(f"extras_{field}"))
+        pkg_dict.pop(field, None)  # the JSON string would land in a single-valued field
+        pkg_dict[f"vocab_{field}"] = values
+    start = pkg_dict.get("temporal_start") or pkg_dict.get("extras_temporal_start")
+    end = pkg_dict.get("temporal_end") or pkg_dict.get("extras_temporal_end")
+    if start:
+        pkg_dict["vocab_temporal_years"] = [str(y) for y in _years(start, end)]
+    sector = _organization_sector(pkg_dict.get("owner_org"))
+    if sector:
+        pkg_dict["partner_sector"] = sector
+    return pkg_dict
+
+
+def _labels(dataset_field: str | None, schema_fields: dict[str, dict[str, Any]]) -> dict[str, str]:
+    field = schema_fields.get(dataset_field or "")
+    if not field:
+        return {}
+    return {c["value"]: c["label"] for c in tk.h.scheming_field_choices(field) or []}
+
+
+def label_facets(search_results: dict[str, Any]) -> dict[str, Any]:
+    """Replaces facet item names with the choices' labels (sector labels from the org schema)."""
+    facets = search_results.get("search_facets") or {}
+    if not facets:
+        return search_results
+    dataset_schema = tk.h.scheming_get_dataset_schema("dataset") or {}
+    fields = {f["field_name"]: f for f in dataset_schema.get("dataset_fields", [])}
+    org_schema = tk.h.scheming_get_organization_schema("organization") or {}
+    org_fields = {f["field_name"]: f for f in org_schema.get("fields", [])}
+    for solr_field, (title, dataset_field) in FACETS.items():
+        facet = facets.get(solr_field)
+        if not facet:
+            continue
+        labels = (
+            _labels("sector", org_fields)
+            if solr_field == "partner_sector"
+            else _labels(dataset_field, fields)
+        )
+        facet["title"] = title
+        for item in facet.get("items", []):
+            item["display_name"] = labels.get(item["name"], item["display_name"])
+    return search_results
