@@ -42,13 +42,13 @@ services: install
 
 run: services
 	scripts/portal.sh setup development
-	scripts/portal.sh start development
+	scripts/portal.sh restart development
 	$(BIN)/ckan -c $(VAR)/etc/development.ini cd3p demo load
 	@scripts/portal.sh welcome
 
 test: services
 	scripts/portal.sh setup test
-	scripts/portal.sh start test
+	scripts/portal.sh restart test
 	$(BIN)/python -m pytest --ckan-ini=$(VAR)/etc/test.ini $(PYTEST_ARGS)
 
 stop:

@@ -3,6 +3,7 @@
 #
 #   scripts/portal.sh setup  ENV     render the ini files, create roles/databases, migrate, permissions
 #   scripts/portal.sh start  ENV     start the xloader worker and the web server in the background
+#   scripts/portal.sh restart ENV    the same, stopping this environment's old ones first
 #   scripts/portal.sh stop   [ENV]   stop the worker and web server this script started
 #   scripts/portal.sh status [ENV]
 #
@@ -215,6 +216,8 @@ case "${1:-}" in
     welcome) welcome ;;
     setup) setup "${2:?environment}" ;;
     start) start "${2:?environment}" ;;
+    # The web server and worker load the code once; restarting picks up changes (about 3 s).
+    restart) stop "${2:?environment}"; start "$2" ;;
     stop) stop "${2:-}" ;;
     status) status "${2:-}" ;;
     render) use_env development; load_secrets; render ;;

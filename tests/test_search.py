@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from bs4 import BeautifulSoup
 from ckan.tests.helpers import call_action
 
 from tests import factories
@@ -57,3 +60,110 @@ class TestPackageSearch:
         call_action("package_delete", {"user": factories.Sysadmin()["name"]}, id=dataset["id"])
 
         assert call_action("package_search", q=f"name:{dataset['name']}")["count"] == 0
+
+
+def _facets(result: dict[str, Any], field: str) -> dict[str, int]:
+    return result["facets"].get(field, {})
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+class TestDemographicFacets:
+    @pytest.fixture
+    def catalog(self) -> dict[str, dict[str, Any]]:
+        grassroots = factories.Organization(name="tech-town-neighbors", sector="grassroots")
+        company = factories.Organization(name="motor-city-telecom", sector="corporation")
+        return {
+            "a": factories.Dataset(
+                name="telehealth-survey",
+                title="Telehealth survey of seniors",
+                owner_org=grassroots["id"],
+                equity_topics=["telehealth", "device-access"],
+                demographic_dimensions=["age"],
+                geography_level="neighborhood",
+                temporal_start="2018-06-01",
+                temporal_end="2020-01-31",
+            ),
+            "b": factories.Dataset(
+                name="laptop-distribution",
+                title="Laptop distribution",
+                owner_org=grassroots["id"],
+                equity_topics=["device-access"],
+                geography_level="tract",
+                temporal_start="2020-01-01",
+                temporal_end="2020-12-31",
+            ),
+            "c": factories.Dataset(
+                name="online-banking-classes",
+                title="Online banking classes",
+                owner_org=company["id"],
+                equity_topics=["fintech"],
+                demographic_dimensions=["age", "household-income"],
+                geography_level="tract",
+            ),
+        }
+
+    def test_multi_valued_topics_count_each_dataset_once_per_topic(self, catalog: dict[str, Any]) -> None:
+        result = call_action("package_search", **{"facet.field": '["vocab_equity_topics"]', "rows": 0})
+
+        assert _facets(result, "vocab_equity_topics") == {"device-access": 2, "telehealth": 1, "fintech": 1}
+        telehealth = call_action("package_search", fq='vocab_equity_topics:"telehealth"')
+        assert [d["name"] for d in telehealth["results"]] == ["telehealth-survey"]
+
+    def test_combined_filters(self, catalog: dict[str, Any]) -> None:
+        result = call_action(
+            "package_search",
+            fq='vocab_equity_topics:"device-access" AND geography_level:"tract"',
+            **{"facet.field": '["vocab_demographic_dimensions", "partner_sector"]'},
+        )
+
+        assert [d["name"] for d in result["results"]] == ["laptop-distribution"]
+        assert _facets(result, "partner_sector") == {"grassroots": 1}
+        assert _facets(result, "vocab_demographic_dimensions") == {}
+
+    def test_partner_sector_and_years(self, catalog: dict[str, Any]) -> None:
+        result = call_action(
+            "package_search", **{"facet.field": '["partner_sector", "vocab_temporal_years"]', "rows": 0}
+        )
+
+        assert _facets(result, "partner_sector") == {"grassroots": 2, "corporation": 1}
+        assert _facets(result, "vocab_temporal_years") == {"2018": 1, "2019": 1, "2020": 2}
+
+    def test_facets_work_with_free_text(self, catalog: dict[str, Any]) -> None:
+        result = call_action(
+            "package_search", q="banking", **{"facet.field": '["vocab_demographic_dimensions"]'}
+        )
+
+        assert result["count"] == 1
+        assert _facets(result, "vocab_demographic_dimensions") == {"age": 1, "household-income": 1}
+
+    def test_facet_items_carry_readable_labels(self, catalog: dict[str, Any]) -> None:
+        result = call_action(
+            "package_search",
+            **{"facet.field": '["vocab_equity_topics", "partner_sector", "geography_level"]'},
+        )
+
+        topics = {
+            i["name"]: i["display_name"] for i in result["search_facets"]["vocab_equity_topics"]["items"]
+        }
+        assert topics["telehealth"] == "Digital literacy: telehealth"
+        assert result["search_facets"]["vocab_equity_topics"]["title"] == "Equity topic"
+        sectors = {i["name"]: i["display_name"] for i in result["search_facets"]["partner_sector"]["items"]}
+        assert sectors == {"grassroots": "Grassroots / community group", "corporation": "Corporation"}
+
+    def test_search_page_shows_the_facets_with_labels(self, app: Any, catalog: dict[str, Any]) -> None:
+        response = app.get("/dataset/", query_string={"vocab_equity_topics": "device-access"})
+
+        assert response.status_code == 200
+        page = BeautifulSoup(response.body, "html.parser")
+        assert sorted(a.get_text(strip=True) for a in page.select(".dataset-heading a")) == [
+            "Laptop distribution",
+            "Telehealth survey of seniors",
+        ]
+        text = page.get_text(" ", strip=True)
+        for expected in (
+            "Equity topic",
+            "Digital literacy: telehealth",
+            "Partner sector",
+            "Grassroots / community group",
+        ):
+            assert expected in text
