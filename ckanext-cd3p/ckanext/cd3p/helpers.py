@@ -6,7 +6,7 @@ from typing import Any
 
 from ckanext.cd3p import geography
 
-__all__ = ["cd3p_facet_label", "cd3p_geographic_coverage_choices"]
+__all__ = ["cd3p_about_groups", "cd3p_facet_label", "cd3p_geographic_coverage_choices"]
 
 
 def cd3p_geographic_coverage_choices(field: dict[str, Any]) -> list[dict[str, str]]:
@@ -17,3 +17,40 @@ def cd3p_geographic_coverage_choices(field: dict[str, Any]) -> list[dict[str, st
 def cd3p_facet_label(item: dict[str, Any]) -> str:
     """A facet item's full label (set from the schema's choices by the search hook)."""
     return item["display_name"]
+
+
+# The dataset page's "About this data" block: headings and the schema fields under each.
+ABOUT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("What it covers", ("equity_topics", "demographic_dimensions", "universe")),
+    ("Where and when", ("geography_level", "geographic_coverage", "temporal_start", "temporal_end")),
+    (
+        "How it was made",
+        (
+            "collection_method",
+            "update_frequency",
+            "source_citation",
+            "url",
+            "methodology",
+            "limitations",
+            "version",
+        ),
+    ),
+    ("Access and privacy", ("access_level", "contains_personal_data", "small_cell_threshold")),
+    ("Data steward", ("steward_name", "steward_email")),
+)
+
+
+def cd3p_about_groups(
+    schema: dict[str, Any], pkg_dict: dict[str, Any]
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The groups of the "About this data" block, each with the schema fields that have a value.
+
+    Fields the caller may not see (the steward's contact) are already absent from ``pkg_dict``.
+    """
+    fields = {f["field_name"]: f for f in schema.get("dataset_fields", [])}
+    groups = []
+    for title, names in ABOUT_GROUPS:
+        present = [fields[n] for n in names if n in fields and pkg_dict.get(n) not in (None, "", [])]
+        if present:
+            groups.append((title, present))
+    return groups

@@ -9,7 +9,7 @@ from ckan import plugins as p
 from ckan.common import CKANConfig
 from ckan.plugins import toolkit as tk
 
-from ckanext.cd3p import search
+from ckanext.cd3p import search, visibility
 
 
 @tk.blanket.config_declarations
@@ -34,7 +34,11 @@ class Cd3pPlugin(p.SingletonPlugin):
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return search.index_fields(pkg_dict)
 
+    def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        visibility.hide_steward(context, pkg_dict)
+
     def after_dataset_search(
         self, search_results: dict[str, Any], search_params: dict[str, Any]
     ) -> dict[str, Any]:
+        visibility.hide_steward_in_results(search_results.get("results", []))
         return search.label_facets(search_results)
