@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
+from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
 
 from tests import factories
@@ -97,3 +98,51 @@ class TestResourceViews:
         views = call_action("resource_view_list", id=resource["id"])
 
         assert [v["view_type"] for v in views] == ["image_view"]
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+class TestOrganizations:
+    def test_list_and_page_show_the_sector(self, app: Any) -> None:
+        factories.Organization(name="tech-town-neighbors", title="Tech Town Neighbors", sector="grassroots")
+        factories.Organization(name="motor-city-telecom", title="Motor City Telecom", sector="corporation")
+
+        listing = BeautifulSoup(app.get("/organization/").body, "html.parser")
+        items = {
+            li.select_one(".media-heading").get_text(strip=True): li.select_one(".cd3p-sector").get_text(
+                strip=True
+            )
+            for li in listing.select("li.media-item")
+        }
+        assert items == {
+            "Tech Town Neighbors": "Grassroots / community group",
+            "Motor City Telecom": "Corporation",
+        }
+        page = BeautifulSoup(app.get("/organization/motor-city-telecom").body, "html.parser")
+        assert page.select_one(".cd3p-sector").get_text(" ", strip=True) == "Sector: Corporation"
+
+    def test_sector_is_required_and_checked(self) -> None:
+        sysadmin = factories.Sysadmin()
+        with pytest.raises(tk.ValidationError) as err:
+            call_action("organization_create", {"user": sysadmin["name"]}, name="no-sector")
+        assert "sector" in err.value.error_dict
+        with pytest.raises(tk.ValidationError) as err:
+            call_action("organization_create", {"user": sysadmin["name"]}, name="bad-sector", sector="cartel")
+        assert "sector" in err.value.error_dict
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_the_schema_is_documented_by_the_api() -> None:
+    schema = call_action("scheming_dataset_schema_show", type="dataset")
+
+    names = [f["field_name"] for f in schema["dataset_fields"]]
+    for field in (
+        "equity_topics",
+        "demographic_dimensions",
+        "geography_level",
+        "access_level",
+        "steward_email",
+    ):
+        assert field in names
+    topics = next(f for f in schema["dataset_fields"] if f["field_name"] == "equity_topics")
+    assert {"value": "telehealth", "label": "Digital literacy: telehealth"} in topics["choices"]
+    assert [f["field_name"] for f in schema["dataset_fields"] if not f.get("help_text")] == []

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ckanext.cd3p import geography
+from ckan.plugins import toolkit as tk
 
-__all__ = ["cd3p_about_groups", "cd3p_facet_label", "cd3p_geographic_coverage_choices"]
+from ckanext.cd3p import geography, search
+
+__all__ = [
+    "cd3p_about_groups",
+    "cd3p_facet_label",
+    "cd3p_geographic_coverage_choices",
+    "cd3p_organization_sector",
+]
 
 
 def cd3p_geographic_coverage_choices(field: dict[str, Any]) -> list[dict[str, str]]:
@@ -54,3 +61,19 @@ def cd3p_about_groups(
         if present:
             groups.append((title, present))
     return groups
+
+
+def cd3p_organization_sector(organization: dict[str, Any]) -> str | None:
+    """The readable sector of an organization, for lists and pages.
+
+    Organization lists come without extras, so the sectors of all organizations are read in one
+    query per request and looked up from there (no query per listed organization).
+    """
+    if organization.get("sector"):
+        code = organization["sector"]
+    else:
+        sectors = getattr(tk.g, "_cd3p_sectors", None)
+        if sectors is None:
+            sectors = tk.g._cd3p_sectors = search.organization_sectors()
+        code = sectors.get(organization.get("id", ""))
+    return search.sector_labels().get(code, code) if code else None

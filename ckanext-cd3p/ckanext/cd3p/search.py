@@ -61,6 +61,21 @@ def _organization_sector(org_id: str | None) -> str | None:
     return row[0] if row else None
 
 
+def organization_sectors() -> dict[str, str]:
+    """Every organization's sector code, by organization id, in one query."""
+    rows = (
+        model.Session.query(model.GroupExtra.group_id, model.GroupExtra.value)
+        .filter(model.GroupExtra.key == "sector", model.GroupExtra.state == "active")
+        .all()
+    )
+    return dict(rows)
+
+
+def sector_labels() -> dict[str, str]:
+    org_schema = tk.h.scheming_get_organization_schema("organization") or {}
+    return _labels("sector", {f["field_name"]: f for f in org_schema.get("fields", [])})
+
+
 def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     """Adds the facet fields to the document CKAN is about to send to Solr."""
     for field in MULTI_VALUED:
@@ -91,17 +106,11 @@ def label_facets(search_results: dict[str, Any]) -> dict[str, Any]:
         return search_results
     dataset_schema = tk.h.scheming_get_dataset_schema("dataset") or {}
     fields = {f["field_name"]: f for f in dataset_schema.get("dataset_fields", [])}
-    org_schema = tk.h.scheming_get_organization_schema("organization") or {}
-    org_fields = {f["field_name"]: f for f in org_schema.get("fields", [])}
     for solr_field, (title, dataset_field) in FACETS.items():
         facet = facets.get(solr_field)
         if not facet:
             continue
-        labels = (
-            _labels("sector", org_fields)
-            if solr_field == "partner_sector"
-            else _labels(dataset_field, fields)
-        )
+        labels = sector_labels() if solr_field == "partner_sector" else _labels(dataset_field, fields)
         facet["title"] = title
         for item in facet.get("items", []):
             item["display_name"] = labels.get(item["name"], item["display_name"])
