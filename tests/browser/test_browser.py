@@ -77,3 +77,43 @@ class TestBrowser:
         expect(page.get_by_text("Share of households, by tract.")).to_be_visible()
         expect(page.get_by_role("link", name="By tract (CSV)")).to_be_visible()
         expect(page.get_by_text("Data Driven Detroit").first).to_be_visible()
+
+    def test_partner_editor_creates_a_dataset_and_finds_it_by_a_facet(
+        self, page: Page, site_url: str
+    ) -> None:
+        editor = factories.User(name="partner-editor", password="correct-horse-123")
+        factories.Organization(
+            title="Tech Town Neighbors",
+            sector="grassroots",
+            users=[{"name": editor["name"], "capacity": "editor"}],
+        )
+
+        page.goto(site_url + "/user/login")
+        page.fill("#field-login", "partner-editor")
+        page.fill("#field-password", "correct-horse-123")
+        page.get_by_role("button", name="Login").click()
+        expect(page).not_to_have_url(site_url + "/user/login")
+
+        page.goto(site_url + "/dataset/new")
+        page.fill("#field-title", "Telehealth readiness survey")  # the URL name follows the title
+        page.check("input[name=equity_topics][value=telehealth]")
+        page.select_option("#field-geography_level", "neighborhood")
+        page.select_option("#field-geographic_coverage", "district-3")
+        page.select_option("#field-access_level", "public")
+        page.select_option("#field-contains_personal_data", "no")
+        page.locator("button[name=save]").last.click()
+
+        # Step 2: a link resource, then Finish.
+        page.click("#resource-link-button")
+        page.fill("#field-resource-url", "https://example.org/telehealth.csv")
+        page.fill("#field-name", "Survey answers (CSV)")
+        page.locator("button[name=save]").last.click()
+        expect(page.get_by_role("article").get_by_role("heading", level=1)).to_contain_text(
+            "Telehealth readiness survey"
+        )
+
+        # A visitor finds it by the "Digital literacy: telehealth" facet.
+        page.context.clear_cookies()
+        page.goto(site_url + "/dataset/")
+        page.get_by_role("link", name="Digital literacy: telehealth").click()
+        expect(page.locator(".dataset-heading a")).to_have_text(["Telehealth readiness survey"])
