@@ -331,6 +331,13 @@ DATASETS: tuple[DemoDataset, ...] = (
 # --- helpers ----------------------------------------------------------------------------------------
 
 
+def _differs(current: Any, wanted: Any) -> bool:
+    """Multiple choices come back in the schema's order, so lists compare as sets."""
+    if isinstance(wanted, list) and isinstance(current, list):
+        return sorted(current) != sorted(wanted)
+    return current != wanted
+
+
 def _file_name(resource: DemoResource) -> str:
     stem = Path(resource.path).stem
     return f"{stem}.{resource.format.lower()}"
@@ -397,6 +404,14 @@ class DemoLoader:
             else:
                 pkg = self._call("package_create", **fields)
             self.echo(f"created dataset {spec.name}")
+        else:
+            # Metadata of an earlier load that the specification has since changed (or filled in).
+            changed = {
+                k: v for k, v in fields.items() if k not in ("tags", "owner_org") and _differs(pkg.get(k), v)
+            }
+            if changed:
+                pkg = self._call("package_patch", id=pkg["id"], **changed)
+                self.echo(f"updated {', '.join(sorted(changed))} of dataset {spec.name}")
         by_name = {r["name"]: r for r in pkg.get("resources", [])}
         for spec_res in spec.resources:
             payload = _payload(self.data_dir, spec_res)
