@@ -136,6 +136,24 @@ class TestDemographicFacets:
         assert result["count"] == 1
         assert _facets(result, "vocab_demographic_dimensions") == {"age": 1, "household-income": 1}
 
+    def test_facets_work_with_spatial_search(self, catalog: dict[str, Any]) -> None:
+        # Two datasets on the east side (District 4), one downtown (District 6).
+        org = factories.Organization(sector="philanthropy")
+        for name, place in (("east-a", "district-4"), ("east-b", "district-4"), ("downtown", "district-6")):
+            factories.Dataset(
+                name=name, owner_org=org["id"], equity_topics=["job-placement"], geographic_coverage=place
+            )
+
+        result = call_action(
+            "package_search",
+            extras={"ext_bbox": "-82.94,42.40,-82.92,42.42"},
+            **{"facet.field": '["vocab_equity_topics", "partner_sector"]'},
+        )
+
+        assert sorted(d["name"] for d in result["results"]) == ["east-a", "east-b"]
+        assert _facets(result, "vocab_equity_topics") == {"job-placement": 2}
+        assert _facets(result, "partner_sector") == {"philanthropy": 2}
+
     def test_facet_items_carry_readable_labels(self, catalog: dict[str, Any]) -> None:
         result = call_action(
             "package_search",
