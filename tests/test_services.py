@@ -25,8 +25,8 @@ def busy_port() -> Iterator[int]:
 
 
 @pytest.fixture
-def tmp_path() -> Iterator[Path]:
-    """A scratch state folder the postgres user can reach (pytest's own tmp_path is private to root)."""
+def scratch() -> Iterator[Path]:
+    """A scratch state folder the postgres user can reach (pytest's own scratch is private to root)."""
     parent = ROOT / "var" / "scratch"
     parent.mkdir(parents=True, exist_ok=True)
     path = Path(tempfile.mkdtemp(dir=parent))
@@ -35,10 +35,10 @@ def tmp_path() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def _run(args: list[str], scratch: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(ROOT / args[0]), *args[1:]],
-        env={**os.environ, "CD3P_VAR": str(tmp_path / "var"), **env},
+        env={**os.environ, "CD3P_VAR": str(scratch / "var"), **env},
         capture_output=True,
         text=True,
         timeout=600,
@@ -46,43 +46,41 @@ def _run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedPro
     )
 
 
-def test_solr_refuses_a_port_in_use(busy_port: int, tmp_path: Path) -> None:
-    result = _run(["scripts/solr.sh", "start"], tmp_path, CD3P_SOLR_PORT=str(busy_port))
+def test_solr_refuses_a_port_in_use(busy_port: int, scratch: Path) -> None:
+    result = _run(["scripts/solr.sh", "start"], scratch, CD3P_SOLR_PORT=str(busy_port))
 
     assert result.returncode == 1
     assert f"solr: port {busy_port} is already in use by another process" in result.stderr
-    assert not (tmp_path / "var/run/solr.pid").exists()
+    assert not (scratch / "var/run/solr.pid").exists()
 
 
-def test_redis_refuses_a_port_in_use(busy_port: int, tmp_path: Path) -> None:
+def test_redis_refuses_a_port_in_use(busy_port: int, scratch: Path) -> None:
     # Postgres goes to a free port of its own so that only Redis meets the busy one.
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         free = s.getsockname()[1]
     result = _run(
-        ["scripts/services.sh", "up"], tmp_path, CD3P_PG_PORT=str(free), CD3P_REDIS_PORT=str(busy_port)
+        ["scripts/services.sh", "up"], scratch, CD3P_PG_PORT=str(free), CD3P_REDIS_PORT=str(busy_port)
     )
     try:
         assert result.returncode == 1
         assert f"redis: port {busy_port} is already in use by another process" in result.stderr
         assert "postgres: started" in result.stdout
     finally:
-        _run(
-            ["scripts/services.sh", "down"], tmp_path, CD3P_PG_PORT=str(free), CD3P_REDIS_PORT=str(busy_port)
-        )
+        _run(["scripts/services.sh", "down"], scratch, CD3P_PG_PORT=str(free), CD3P_REDIS_PORT=str(busy_port))
 
 
-def test_postgres_refuses_a_port_in_use(busy_port: int, tmp_path: Path) -> None:
-    result = _run(["scripts/services.sh", "up"], tmp_path, CD3P_PG_PORT=str(busy_port))
+def test_postgres_refuses_a_port_in_use(busy_port: int, scratch: Path) -> None:
+    result = _run(["scripts/services.sh", "up"], scratch, CD3P_PG_PORT=str(busy_port))
 
     assert result.returncode == 1
     assert f"postgres: port {busy_port} is already in use by another process" in result.stderr
 
 
-def test_status_names_each_service(tmp_path: Path) -> None:
+def test_status_names_each_service(scratch: Path) -> None:
     # Nothing runs under this fresh var folder's ports.
     result = _run(
-        ["scripts/services.sh", "status"], tmp_path, CD3P_PG_PORT="1", CD3P_REDIS_PORT="1", CD3P_SOLR_PORT="1"
+        ["scripts/services.sh", "status"], scratch, CD3P_PG_PORT="1", CD3P_REDIS_PORT="1", CD3P_SOLR_PORT="1"
     )
 
     assert result.returncode == 1
