@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ckan.plugins import toolkit as tk
-
 from ckanext.cd3p import geography, search
 
 __all__ = [
@@ -66,14 +64,8 @@ def cd3p_about_groups(
 def cd3p_organization_sector(organization: dict[str, Any]) -> str | None:
     """The readable sector of an organization, for lists and pages.
 
-    Organization lists come without extras, so the sectors of all organizations are read in one
-    query per request and looked up from there (no query per listed organization).
+    Organization lists come without extras, so the sector comes from the per-request map of all
+    organizations' sectors (no query per listed organization).
     """
-    if organization.get("sector"):
-        code = organization["sector"]
-    else:
-        sectors = getattr(tk.g, "_cd3p_sectors", None)
-        if sectors is None:
-            sectors = tk.g._cd3p_sectors = search.organization_sectors()
-        code = sectors.get(organization.get("id", ""))
+    code = organization.get("sector") or search.organization_sectors().get(organization.get("id", ""))
     return search.sector_labels().get(code, code) if code else None

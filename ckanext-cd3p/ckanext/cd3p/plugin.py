@@ -20,6 +20,7 @@ class Cd3pPlugin(p.SingletonPlugin):
     p.implements(p.IConfigurer)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IOrganizationController, inherit=True)
 
     # IConfigurer
     def update_config(self, config: CKANConfig) -> None:
@@ -29,6 +30,13 @@ class Cd3pPlugin(p.SingletonPlugin):
     # IFacets
     def dataset_facets(self, facets_dict: OrderedDict[str, Any], package_type: str) -> OrderedDict[str, Any]:
         return OrderedDict((field, tk._(title)) for field, (title, _choices) in search.FACETS.items())
+
+    # IOrganizationController: a new or changed sector must reach the next dataset indexed
+    def create(self, entity: Any) -> None:
+        search.forget_organization_sectors()
+
+    def edit(self, entity: Any) -> None:
+        search.forget_organization_sectors()
 
     # IPackageController
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:

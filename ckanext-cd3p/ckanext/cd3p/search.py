@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import flask
 from ckan import model
 from ckan.plugins import toolkit as tk
 
@@ -48,27 +49,39 @@ def _years(start: Any, end: Any) -> list[int]:
     return list(range(first, last + 1)) if first <= last else []
 
 
-def _organization_sector(org_id: str | None) -> str | None:
-    """The owning organization's sector: one indexed look-up (group extras are not in pkg_dict)."""
-    if not org_id:
-        return None
-    row = (
-        model.Session.query(model.GroupExtra.value)
-        .filter(model.GroupExtra.group_id == org_id, model.GroupExtra.key == "sector")
-        .filter(model.GroupExtra.state == "active")
-        .first()
-    )
-    return row[0] if row else None
+_SECTORS = "_cd3p_sectors"
+
+
+def _request_store() -> Any:
+    """flask.g while there is an application context (a request, a CLI command), else None."""
+    return tk.g if flask.has_app_context() else None
 
 
 def organization_sectors() -> dict[str, str]:
-    """Every organization's sector code, by organization id, in one query."""
+    """Every organization's sector code by organization id: one query per request (or CLI run).
+
+    Indexing asks for the owning organization's sector once per dataset, and organization lists
+    once per item; both read this map. Creating or changing an organization clears it
+    (forget_organization_sectors), so a later look-up in the same request sees the change.
+    """
+    store = _request_store()
+    if store is not None and hasattr(store, _SECTORS):
+        return getattr(store, _SECTORS)
     rows = (
         model.Session.query(model.GroupExtra.group_id, model.GroupExtra.value)
         .filter(model.GroupExtra.key == "sector", model.GroupExtra.state == "active")
         .all()
     )
-    return dict(rows)
+    sectors = dict(rows)
+    if store is not None:
+        setattr(store, _SECTORS, sectors)
+    return sectors
+
+
+def forget_organization_sectors() -> None:
+    store = _request_store()
+    if store is not None and hasattr(store, _SECTORS):
+        delattr(store, _SECTORS)
 
 
 def sector_labels() -> dict[str, str]:
@@ -86,7 +99,7 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     end = pkg_dict.get("temporal_end") or pkg_dict.get("extras_temporal_end")
     if start:
         pkg_dict["vocab_temporal_years"] = [str(y) for y in _years(start, end)]
-    sector = _organization_sector(pkg_dict.get("owner_org"))
+    sector = organization_sectors().get(pkg_dict.get("owner_org") or "")
     if sector:
         pkg_dict["partner_sector"] = sector
     return pkg_dict
