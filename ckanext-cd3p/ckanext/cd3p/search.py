@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 import flask
-from ckan import model
 from ckan.plugins import toolkit as tk
 
 # Facet field in Solr -> dataset field whose choices label it (None: not a choice field).
@@ -58,7 +57,7 @@ def _request_store() -> Any:
 
 
 def organization_sectors() -> dict[str, str]:
-    """Every organization's sector code by organization id: one query per request (or CLI run).
+    """Every organization's sector code by organization id, read once per request (or CLI run).
 
     Indexing asks for the owning organization's sector once per dataset, and organization lists
     once per item; both read this map. Creating or changing an organization clears it
@@ -67,12 +66,27 @@ def organization_sectors() -> dict[str, str]:
     store = _request_store()
     if store is not None and hasattr(store, _SECTORS):
         return getattr(store, _SECTORS)
-    rows = (
-        model.Session.query(model.GroupExtra.group_id, model.GroupExtra.value)
-        .filter(model.GroupExtra.key == "sector", model.GroupExtra.state == "active")
-        .all()
-    )
-    sectors = dict(rows)
+    # Through the action, not the model: CKAN 2.12 no longer has the group_extra table. Pages of
+    # organization_list's all_fields limit (ckan.group_and_organization_list_all_fields_max).
+    sectors: dict[str, str] = {}
+    list_orgs = tk.get_action("organization_list")
+    page_size = tk.config.get("ckan.group_and_organization_list_all_fields_max", 25)
+    offset = 0
+    while True:
+        page = list_orgs(
+            {"ignore_auth": True},
+            {
+                "all_fields": True,
+                "include_extras": True,
+                "include_dataset_count": False,
+                "limit": page_size,
+                "offset": offset,
+            },
+        )
+        sectors.update({org["id"]: org["sector"] for org in page if org.get("sector")})
+        if len(page) < page_size:
+            break
+        offset += page_size
     if store is not None:
         setattr(store, _SECTORS, sectors)
     return sectors
