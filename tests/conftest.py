@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
+from ckanext.datastore.backend.postgres import get_write_engine
 from werkzeug.datastructures import FileStorage
 
 from tests import factories
@@ -41,13 +41,11 @@ def organization(sysadmin: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def clean_datastore(clean_db: None) -> None:
     """Drops every DataStore table left by earlier tests (PostGIS lives in its own schema)."""
-    engine = sa.create_engine(tk.config["ckan.datastore.write_url"])
-    with engine.begin() as conn:
+    with get_write_engine().begin() as conn:
         quote = conn.dialect.identifier_preparer.quote
         names = conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
         for name in list(names):
             conn.execute(sa.text(f"DROP TABLE IF EXISTS public.{quote(name)} CASCADE"))
-    engine.dispose()
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def demo_load(data_dir: Path | None, wait: bool, timeout: float) -> None:
     try:
         loader = DemoLoader(
             data_dir or cd3p_config.data_dir(),
-            cd3p_config.demo_organization_admin(),
+            cd3p_config.demo_user(),
             echo=lambda msg: click.echo(f"demo: {msg}"),
         )
         states = loader.run(wait=wait, timeout=timeout)

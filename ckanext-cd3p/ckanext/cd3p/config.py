@@ -12,6 +12,6 @@ def data_dir() -> Path:
     return Path(tk.config["ckanext.cd3p.data_dir"]).expanduser()
 
 
-def demo_organization_admin() -> str:
-    """User that owns the demo organizations and datasets."""
+def demo_user() -> str:
+    """Sysadmin in whose name the demo organizations and datasets are created."""
     return tk.config["ckanext.cd3p.demo.user"]

@@ -371,20 +371,22 @@ class DemoLoader:
         except tk.ObjectNotFound:
             return None
 
-    def load(self) -> list[str]:
-        """Makes sure every organization, dataset and resource exists; returns tabular resource ids."""
-        self.types: dict[str, dict[str, str]] = {}
+    def load(self) -> dict[str, dict[str, str]]:
+        """Makes sure every organization, dataset and resource exists.
+
+        Returns each tabular resource's id with the column types its specification declares.
+        """
         for org in ORGANIZATIONS:
             existing = self._show("organization_show", org["name"])
             if existing is None or existing.get("state") != "active":
                 self._call("organization_create", **org)
                 self.echo(f"created organization {org['name']}")
-        tabular: list[str] = []
+        tabular: dict[str, dict[str, str]] = {}
         for dataset in DATASETS:
-            tabular.extend(self._load_dataset(dataset))
+            tabular.update(self._load_dataset(dataset))
         return tabular
 
-    def _load_dataset(self, spec: DemoDataset) -> Iterable[str]:
+    def _load_dataset(self, spec: DemoDataset) -> Iterable[tuple[str, dict[str, str]]]:
         pkg = self._show("package_show", spec.name)
         fields: dict[str, Any] = {
             "name": spec.name,
@@ -437,8 +439,7 @@ class DemoLoader:
                     resource = self._call("resource_update", id=current["id"], **res_fields)
                     self.echo(f"re-uploaded changed file {spec_res.name} to {spec.name}")
             if spec_res.tabular:
-                self.types[resource["id"]] = dict(spec_res.types)
-                yield resource["id"]
+                yield resource["id"], dict(spec_res.types)
 
     def wait_for_datastore(
         self, resource_ids: list[str], timeout: float = 600, submitted: bool = False
@@ -477,15 +478,14 @@ class DemoLoader:
                     self.echo(f"DataStore load of {name}: {status}")
         return states
 
-    def apply_types(self, resource_ids: list[str]) -> list[str]:
+    def apply_types(self, types: dict[str, dict[str, str]]) -> list[str]:
         """Sets the declared column types in each loaded table's data dictionary.
 
         A table whose columns already have those types is left alone; the others are re-submitted
         to xloader, which recreates them with the dictionary's types. Returns the re-submitted ids.
         """
         reload = []
-        for rid in resource_ids:
-            wanted = self.types.get(rid) or {}
+        for rid, wanted in types.items():
             if not wanted:
                 continue
             fields = self._call("datastore_info", id=rid)["fields"]
@@ -513,11 +513,11 @@ class DemoLoader:
 
         Returns the final xloader status of each tabular resource (empty without ``wait``).
         """
-        resource_ids = self.load()
+        types = self.load()
         if not wait:
             return {}
-        states = self.wait_for_datastore(resource_ids, timeout=timeout)
-        retyped = self.apply_types([rid for rid, s in states.items() if s == "complete"])
+        states = self.wait_for_datastore(list(types), timeout=timeout)
+        retyped = self.apply_types({rid: types[rid] for rid, s in states.items() if s == "complete"})
         if retyped:
             self.echo(f"reloading {len(retyped)} table(s) with their data dictionary types")
             states.update(self.wait_for_datastore(retyped, timeout=timeout, submitted=True))
