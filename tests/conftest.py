@@ -13,18 +13,35 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from ckan import model
 from ckan.tests.helpers import call_action
 from ckanext.datastore.backend.postgres import get_write_engine
 from werkzeug.datastructures import FileStorage
 
-from tests import factories
+from ckanext.cd3p import model as cd3p_model
+from tests import factories, partners
 
 
 @pytest.fixture
-def clean_db(reset_db: Any, migrate_db_for: Any) -> None:
-    """CKAN's clean_db, plus the migrations of the plugins we enable that have tables of their own."""
+def clean_db(with_plugins: None, reset_db: Any, migrate_db_for: Any) -> None:
+    """CKAN's clean_db, plus the migrations of the plugins we enable that have tables of their own.
+
+    CKAN's reset deletes the rows of the tables in its own MetaData; ours live in their own (the
+    ledger refuses DELETE by design), so they are emptied with TRUNCATE, which is a table owner's
+    maintenance operation and not a row change.
+    """
     reset_db()
     migrate_db_for("activity")
+    migrate_db_for("cd3p")
+    names = ", ".join(table.name for table in cd3p_model.TABLES)
+    model.Session.execute(sa.text(f"TRUNCATE {names}"))
+    model.Session.commit()
+
+
+@pytest.fixture
+def agreement(clean_db: None) -> dict[str, Any]:
+    """The shipped template agreement, active (what `ckan cd3p agreement init` does)."""
+    return partners.active_agreement()
 
 
 @pytest.fixture

@@ -7,17 +7,22 @@ from typing import Any
 
 from ckan import plugins as p
 from ckan.common import CKANConfig
+from ckan.lib.plugins import DefaultPermissionLabels
 from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p import search, visibility
 
 
+@tk.blanket.actions
+@tk.blanket.auth_functions
+@tk.blanket.blueprints
 @tk.blanket.config_declarations
 @tk.blanket.cli
 @tk.blanket.helpers
 @tk.blanket.validators
-class Cd3pPlugin(p.SingletonPlugin):
+class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels):
     p.implements(p.IConfigurer)
+    p.implements(p.IPermissionLabels)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IOrganizationController, inherit=True)
@@ -52,3 +57,11 @@ class Cd3pPlugin(p.SingletonPlugin):
     ) -> dict[str, Any]:
         visibility.hide_steward_in_results(search_results.get("results", []))
         return search.label_facets(search_results)
+
+    # IPermissionLabels: CKAN's labels, plus the partner tier (see visibility.py)
+    def get_dataset_labels(self, dataset_obj: Any) -> list[str]:
+        return super().get_dataset_labels(dataset_obj) + visibility.partner_dataset_labels(dataset_obj)
+
+    def get_user_dataset_labels(self, user_obj: Any) -> list[str]:
+        labels = super().get_user_dataset_labels(user_obj)
+        return labels + visibility.partner_user_labels(user_obj, labels)

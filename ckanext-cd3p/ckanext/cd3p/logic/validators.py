@@ -9,13 +9,16 @@ from ckan.plugins import toolkit as tk
 from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 from shapely.geometry import shape
 
-from ckanext.cd3p import geography
+from ckanext.cd3p import geography, search
 
 __all__ = [
     "cd3p_access_level_to_private",
+    "cd3p_checked",
     "cd3p_end_not_before_start",
     "cd3p_geographic_coverage",
     "cd3p_geojson_geometry",
+    "cd3p_organization_sector",
+    "cd3p_service_area",
 ]
 
 _GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
@@ -87,3 +90,32 @@ def cd3p_access_level_to_private(
             "public" if not tk.asbool(data.get(key[:-1] + ("private",), False)) else "organization"
         )
     data[key[:-1] + ("private",)] = level != "public"
+
+
+def cd3p_checked(value: Any, context: Context) -> bool:
+    """A box that must be ticked (true, "true", "on", "1"); anything else is refused."""
+    if value is True or str(value).strip().lower() in ("true", "on", "1", "yes"):
+        return True
+    raise tk.Invalid(tk._("Must be confirmed"))
+
+
+def cd3p_organization_sector(value: Any, context: Context) -> Any:
+    """One of the sector codes of the organization schema."""
+    labels = search.sector_labels()
+    if value not in labels:
+        raise tk.Invalid(tk._("Unknown sector; one of: {codes}").format(codes=", ".join(labels)))
+    return value
+
+
+def cd3p_service_area(value: Any, context: Context) -> Any:
+    """Council districts (``district-1`` ... ``district-7``), as a list or comma-separated; stored
+    comma-separated."""
+    if value in (None, "", []):
+        return None
+    codes = value if isinstance(value, list) else str(value).split(",")
+    codes = [str(c).strip() for c in codes if str(c).strip()]
+    valid = {f"district-{n}" for n in range(1, 8)}
+    unknown = [c for c in codes if c not in valid]
+    if unknown:
+        raise tk.Invalid(tk._("Unknown council district: {codes}").format(codes=", ".join(unknown)))
+    return ",".join(codes)

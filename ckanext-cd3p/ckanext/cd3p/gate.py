@@ -1,0 +1,199 @@
+"""The Data Sharing Agreement gate: who may join an organization and which organizations may publish.
+
+Both rules read the ledger (:mod:`ckanext.cd3p.ledger`). Membership is checked in the chained
+``member_create``, ``organization_create`` and ``organization_update`` actions, because CKAN skips auth
+functions for sysadmins and the rule holds for them too (apart from the first admin). Publishing is
+checked in chained auth functions, so sysadmins, the xloader worker (a sysadmin token) and internal
+``ignore_auth`` calls pass, and the web forms and the API give the same answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ckan import authz, model
+from ckan.plugins import toolkit as tk
+from ckan.types import AuthResult, Context
+
+from ckanext.cd3p import ledger
+from ckanext.cd3p.model import Agreement
+
+
+def _url(endpoint: str, **kw: Any) -> str:
+    try:
+        return tk.url_for(endpoint, _external=True, **kw)
+    except Exception:  # outside a request (CLI, worker): a path is still useful
+        site = tk.config.get("ckan.site_url") or ""
+        if endpoint == "cd3p.organization_agreement":
+            return f"{site}/organization/{kw['id']}/agreement"
+        return f"{site}/agreement"
+
+
+def sign_url(org: model.Group) -> str:
+    return _url("cd3p.organization_agreement", id=org.name)
+
+
+def unsigned_message(org: model.Group, standing: ledger.Standing) -> str:
+    if standing.stale:
+        reason = tk._(
+            "{org}'s signature of the Data Sharing Agreement is for version {old}; the grace "
+            "period to sign version {new} ended on {end}."
+        ).format(
+            org=org.title or org.name,
+            old=standing.signature.agreement_version if standing.signature else "",
+            new=standing.active.version if standing.active else "",
+            end=standing.grace_end.date().isoformat() if standing.grace_end else "",
+        )
+    else:
+        reason = tk._("{org} has not signed the Data Sharing Agreement.").format(org=org.title or org.name)
+    return reason + " " + tk._("An admin of the organization can sign it at {url}").format(url=sign_url(org))
+
+
+# --- membership ---------------------------------------------------------------------------------
+
+
+def _has_partner_admin(org_id: str) -> bool:
+    """Whether the organization already has an admin who is not a sysadmin."""
+    return (
+        model.Session.query(model.Member)
+        .join(model.User, model.User.id == model.Member.table_id)
+        .filter(
+            model.Member.group_id == org_id,
+            model.Member.table_name == "user",
+            model.Member.state == "active",
+            model.Member.capacity == "admin",
+            model.User.sysadmin.is_(False),
+        )
+        .count()
+        > 0
+    )
+
+
+def _is_member(org_id: str, user_id: str) -> bool:
+    return (
+        model.Session.query(model.Member)
+        .filter(
+            model.Member.group_id == org_id,
+            model.Member.table_name == "user",
+            model.Member.table_id == user_id,
+            model.Member.state == "active",
+        )
+        .count()
+        > 0
+    )
+
+
+def check_new_members(context: Context, org: model.Group | None, users: Iterable[tuple[str, str]]) -> None:
+    """Raises NotAuthorized unless every (user, capacity) may be added to the organization.
+
+    ``org`` is None for an organization being created. A sysadmin may add the organization's first
+    admin before it has signed (so that someone can sign); users who are sysadmins are never gated;
+    a change of role of an existing member is not an addition.
+    """
+    actor_is_sysadmin = authz.is_sysadmin(context.get("user"))
+    first_admin_taken = org is not None and _has_partner_admin(org.id)
+    standing = ledger.standing(org.id) if org is not None else None
+    active = Agreement.active()
+    for user_ref, capacity in users:
+        user = model.User.get(user_ref)
+        if user is None or user.sysadmin:
+            continue  # CKAN reports unknown users itself
+        if org is not None and _is_member(org.id, user.id):
+            continue
+        if actor_is_sysadmin and capacity == "admin" and not first_admin_taken:
+            first_admin_taken = True
+            continue
+        name = org.title or org.name if org is not None else tk._("A new organization")
+        if standing is None or not standing.current:
+            if org is None:
+                raise tk.NotAuthorized(
+                    tk._(
+                        "{org} has not signed the Data Sharing Agreement: only its first admin can be added "
+                        "before it signs."
+                    ).format(org=name)
+                )
+            raise tk.NotAuthorized(
+                tk._("{user} cannot join: ").format(user=user.name) + unsigned_message(org, standing)
+            )
+        if active is None or not ledger.has_acknowledged(user.id, active.id):
+            raise tk.NotAuthorized(
+                tk._(
+                    "{user} has not acknowledged the active Data Sharing Agreement{version}; they can do it "
+                    "at {url} or by asking to join {org} from its page."
+                ).format(
+                    user=user.name,
+                    version=f" (version {active.version})" if active else "",
+                    url=_url("cd3p.agreement_read"),
+                    org=name,
+                )
+            )
+
+
+# --- publishing ---------------------------------------------------------------------------------
+
+
+def _organization_of_package(ref: str | None) -> str | None:
+    pkg = model.Package.get(ref) if ref else None
+    return pkg.owner_org if pkg else None
+
+
+def _organization_of_resource(ref: str | None) -> str | None:
+    res = model.Resource.get(ref) if ref else None
+    return _organization_of_package(res.package_id) if res else None
+
+
+def publishing_check(result: AuthResult, org_ids: Iterable[str | None]) -> AuthResult:
+    """Turns an authorised result into a refusal when an organization has no current signature."""
+    if not result.get("success"):
+        return result
+    for org_id in {o for o in org_ids if o}:
+        org = model.Group.get(org_id)
+        if org is None or not org.is_organization:
+            continue
+        standing = ledger.standing(org.id)
+        if not standing.current:
+            return {"success": False, "msg": unsigned_message(org, standing)}
+    return result
+
+
+def orgs_for_package(data_dict: dict[str, Any]) -> list[str | None]:
+    return [
+        _organization_of_package(data_dict.get("id") or data_dict.get("name")),
+        data_dict.get("owner_org"),
+    ]
+
+
+def orgs_for_resource(data_dict: dict[str, Any]) -> list[str | None]:
+    return [
+        _organization_of_resource(data_dict.get("id")),
+        _organization_of_package(data_dict.get("package_id")),
+    ]
+
+
+def orgs_for_datastore(data_dict: dict[str, Any]) -> list[str | None]:
+    resource = data_dict.get("resource") if isinstance(data_dict.get("resource"), dict) else {}
+    return [
+        _organization_of_resource(data_dict.get("resource_id")),
+        _organization_of_package(resource.get("package_id")),
+    ]
+
+
+# --- partner tier -------------------------------------------------------------------------------
+
+PARTNER_LABEL = "cd3p-partners"
+
+
+def current_partner(user_id: str, org_ids: Iterable[str]) -> bool:
+    """Whether the user belongs to an organization with a current signature and acknowledged the
+    version it signed or the active one."""
+    ids = list(org_ids)
+    if not ids:
+        return False
+    versions = {s.signature.agreement_id for s in ledger.standings(ids).values() if s.current and s.signature}
+    if not versions:
+        return False
+    active = Agreement.active()
+    if active is not None:
+        versions.add(active.id)
+    return bool(versions & ledger.acknowledged_versions(user_id))

@@ -1,0 +1,793 @@
+"""Actions of the Data Sharing Agreement: agreements, the ledger, partner applications, membership
+requests; and the chained core actions that apply the membership gate.
+
+Every action checks access first, then validates its input with the schema of the same name in
+``logic/schema.py``. Read actions are side-effect free.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from ckan import authz, model
+from ckan.lib.munge import munge_title_to_name
+from ckan.plugins import toolkit as tk
+from ckan.types import Action, Context, DataDict
+
+from ckanext.cd3p import config, gate, ledger, notify
+from ckanext.cd3p.logic import schema
+from ckanext.cd3p.model import Agreement, LedgerEntry, MembershipRequest, PartnerApplication, utcnow
+
+__all__ = [
+    "cd3p_agreement_acknowledge",
+    "cd3p_agreement_activate",
+    "cd3p_agreement_create",
+    "cd3p_agreement_list",
+    "cd3p_agreement_show",
+    "cd3p_agreement_sign",
+    "cd3p_agreement_status",
+    "cd3p_agreement_update",
+    "cd3p_ledger_verify",
+    "cd3p_membership_request_approve",
+    "cd3p_membership_request_create",
+    "cd3p_membership_request_list",
+    "cd3p_membership_request_reject",
+    "cd3p_partner_application_approve",
+    "cd3p_partner_application_create",
+    "cd3p_partner_application_list",
+    "cd3p_partner_application_reject",
+    "cd3p_partner_application_show",
+    "cd3p_signature_list",
+    "cd3p_signature_revoke",
+    "member_create",
+    "organization_create",
+    "organization_update",
+]
+
+Session = model.Session
+
+
+def _validate(data_dict: DataDict, schema_: dict[str, Any], context: Context) -> dict[str, Any]:
+    data, errors = tk.navl_validate(data_dict, schema_, context)
+    if errors:
+        Session.rollback()
+        raise tk.ValidationError(errors)
+    return data
+
+
+def _commit(context: Context) -> None:
+    if not context.get("defer_commit"):
+        Session.commit()
+
+
+def _actor(context: Context) -> model.User:
+    user = model.User.get(context.get("user") or "")
+    if user is None:
+        raise tk.NotAuthorized(tk._("You must be logged in"))
+    return user
+
+
+def _organization(ref: str) -> model.Group:
+    org = model.Group.get(ref)
+    if org is None or not org.is_organization or org.state != "active":
+        raise tk.ObjectNotFound(tk._("Organization not found: {ref}").format(ref=ref))
+    return org
+
+
+def _client_ip() -> str | None:
+    if not config.record_client_ip():
+        return None
+    try:
+        return tk.request.remote_addr
+    except RuntimeError:  # no request (CLI)
+        return None
+
+
+def _agreement_dict(agreement: Agreement, with_body: bool = True) -> dict[str, Any]:
+    out = agreement.as_dict()
+    out["text_sha256"] = ledger.text_sha256(agreement.body)
+    if not with_body:
+        out.pop("body")
+    return out
+
+
+def _active_or_error(field: str = "agreement_id") -> Agreement:
+    active = Agreement.active()
+    if active is None:
+        raise tk.ValidationError(
+            {field: [tk._("No agreement version is active yet; a sysadmin must activate one.")]}
+        )
+    return active
+
+
+# --- agreements ---------------------------------------------------------------------------------
+
+
+@tk.side_effect_free
+def cd3p_agreement_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """Agreement versions, newest first, without their text. Drafts are listed to sysadmins only.
+
+    :param state: ``draft``, ``active`` or ``retired`` (optional)
+    """
+    tk.check_access("cd3p_agreement_list", context, data_dict)
+    data = _validate(data_dict, schema.agreement_list(), context)
+    query = Session.query(Agreement)
+    if not authz.is_sysadmin(context.get("user")):
+        query = query.filter(Agreement.state != "draft")
+    if data.get("state"):
+        query = query.filter(Agreement.state == data["state"])
+    return [_agreement_dict(a, with_body=False) for a in query.order_by(Agreement.created.desc())]
+
+
+@tk.side_effect_free
+def cd3p_agreement_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """One agreement version with its text and the SHA-256 of that text.
+
+    :param id: id or version label, or ``current`` for the active version
+    """
+    tk.check_access("cd3p_agreement_show", context, data_dict)
+    data = _validate(data_dict, schema.agreement_show(), context)
+    agreement = Agreement.active() if data["id"] == "current" else Agreement.get(data["id"])
+    if agreement is None:
+        raise tk.ObjectNotFound(tk._("Agreement not found: {id}").format(id=data["id"]))
+    return _agreement_dict(agreement)
+
+
+def cd3p_agreement_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Creates a draft version (sysadmins).
+
+    :param version: label, e.g. ``2026-1`` (lowercase letters, digits, ``-`` and ``_``)
+    :param title: title
+    :param body: the text, in Markdown
+    :param effective_date: ISO date (optional)
+    """
+    tk.check_access("cd3p_agreement_create", context, data_dict)
+    data = _validate(data_dict, schema.agreement_create(), context)
+    if Agreement.get(data["version"]) is not None:
+        raise tk.ValidationError({"version": [tk._("Version {v} already exists").format(v=data["version"])]})
+    agreement = Agreement(
+        version=data["version"],
+        title=data["title"],
+        body=data["body"],
+        effective_date=data.get("effective_date"),
+        state="draft",
+        created_by=context.get("user"),
+    )
+    Session.add(agreement)
+    _commit(context)
+    return _agreement_dict(agreement)
+
+
+def cd3p_agreement_update(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Changes a draft's title, text or effective date (sysadmins). Active and retired versions are
+    frozen: partners signed exactly that text.
+
+    :param id: id or version label
+    """
+    tk.check_access("cd3p_agreement_update", context, data_dict)
+    data = _validate(data_dict, schema.agreement_update(), context)
+    agreement = Agreement.get(data["id"])
+    if agreement is None:
+        raise tk.ObjectNotFound(tk._("Agreement not found: {id}").format(id=data["id"]))
+    if agreement.state != "draft":
+        raise tk.ValidationError(
+            {
+                "state": [
+                    tk._("Only a draft can be changed; version {v} is {s}").format(
+                        v=agreement.version, s=agreement.state
+                    )
+                ]
+            }
+        )
+    for field in ("title", "body", "effective_date"):
+        if field in data:
+            setattr(agreement, field, data[field])
+    agreement.modified = utcnow()
+    _commit(context)
+    return _agreement_dict(agreement)
+
+
+def cd3p_agreement_activate(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Makes a draft the active version (sysadmins); the previous active version is retired and every
+    signature of it becomes stale, with a grace period of ``ckanext.cd3p.agreement.grace_days``.
+
+    :param id: id or version label of a draft
+    """
+    tk.check_access("cd3p_agreement_activate", context, data_dict)
+    data = _validate(data_dict, schema.agreement_show(), context)
+    agreement = Agreement.get(data["id"])
+    if agreement is None:
+        raise tk.ObjectNotFound(tk._("Agreement not found: {id}").format(id=data["id"]))
+    if agreement.state != "draft":
+        raise tk.ValidationError(
+            {
+                "state": [
+                    tk._("Only a draft can be activated; version {v} is {s}").format(
+                        v=agreement.version, s=agreement.state
+                    )
+                ]
+            }
+        )
+    now = utcnow()
+    previous = Agreement.active()
+    if previous is not None:
+        previous.state = "retired"
+        previous.retired = now
+        Session.flush()  # one active version at a time is a unique index
+    agreement.state = "active"
+    agreement.activated = now
+    agreement.modified = now
+    _commit(context)
+    return _agreement_dict(agreement)
+
+
+# --- signing ------------------------------------------------------------------------------------
+
+
+def _entry_fields(agreement: Agreement, user: model.User, org: model.Group | None) -> dict[str, Any]:
+    return {
+        "agreement_id": agreement.id,
+        "agreement_version": agreement.version,
+        "text_sha256": ledger.text_sha256(agreement.body),
+        "organization_id": org.id if org else None,
+        "organization_name": org.name if org else None,
+        "user_id": user.id,
+        "user_name": user.name,
+        "client_ip": _client_ip(),
+    }
+
+
+def _check_text(agreement: Agreement, data: dict[str, Any]) -> None:
+    shown = data.get("text_sha256")
+    if shown and shown != ledger.text_sha256(agreement.body):
+        raise tk.ValidationError(
+            {
+                "text_sha256": [
+                    tk._("The text you read is not the text of version {v}; reload the page.").format(
+                        v=agreement.version
+                    )
+                ]
+            }
+        )
+
+
+def cd3p_agreement_sign(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """An organization admin signs the active agreement for the organization.
+
+    Signing also records the signer's own acknowledgement of that version.
+
+    :param organization_id: id or name
+    :param agreement_id: id or version label of the active version
+    :param signatory_name: full name
+    :param signatory_title: job title
+    :param confirm_authority: must be true: the signer has authority to bind the organization
+    :param text_sha256: SHA-256 of the text the signer read (optional; refused if it differs)
+    :returns: ``signature`` (the ledger entry) and ``status`` (as cd3p_agreement_status)
+    """
+    tk.check_access("cd3p_agreement_sign", context, data_dict)
+    data = _validate(data_dict, schema.agreement_sign(), context)
+    org = _organization(data["organization_id"])
+    user = _actor(context)
+    agreement = Agreement.get(data["agreement_id"])
+    if agreement is None:
+        raise tk.ValidationError(
+            {"agreement_id": [tk._("Agreement not found: {id}").format(id=data["agreement_id"])]}
+        )
+    if agreement.state != "active":
+        raise tk.ValidationError(
+            {
+                "agreement_id": [
+                    tk._("Version {v} is {s}; only the active version can be signed.").format(
+                        v=agreement.version, s=agreement.state
+                    )
+                ]
+            }
+        )
+    _check_text(agreement, data)
+    if ledger.signed_version(org.id, agreement.id) is not None:
+        raise tk.ValidationError(
+            {
+                "agreement_id": [
+                    tk._("{org} has already signed version {v}.").format(
+                        org=org.title or org.name, v=agreement.version
+                    )
+                ]
+            }
+        )
+    entry = ledger.append(
+        kind="sign",
+        signatory_name=data["signatory_name"],
+        signatory_title=data["signatory_title"],
+        **_entry_fields(agreement, user, org),
+    )
+    result = {"signature": entry.as_dict(), "status": ledger.standing(org.id).as_dict()}
+    _commit(context)
+    return result
+
+
+def cd3p_agreement_acknowledge(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The calling user acknowledges the active agreement personally (required to join a partner).
+
+    :param agreement_id: id or version label of the active version (optional; default the active one)
+    :param text_sha256: SHA-256 of the text read (optional; refused if it differs)
+    """
+    tk.check_access("cd3p_agreement_acknowledge", context, data_dict)
+    data = _validate(data_dict, schema.agreement_acknowledge(), context)
+    user = _actor(context)
+    agreement = Agreement.get(data["agreement_id"]) if data.get("agreement_id") else _active_or_error()
+    if agreement is None or agreement.state != "active":
+        raise tk.ValidationError({"agreement_id": [tk._("Only the active version can be acknowledged.")]})
+    _check_text(agreement, data)
+    if ledger.has_acknowledged(user.id, agreement.id):
+        raise tk.ValidationError(
+            {"agreement_id": [tk._("You have already acknowledged version {v}.").format(v=agreement.version)]}
+        )
+    entry = ledger.append(kind="acknowledge", **_entry_fields(agreement, user, None))
+    result = entry.as_dict()
+    _commit(context)
+    return result
+
+
+@tk.side_effect_free
+def cd3p_agreement_status(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Where an organization stands: ``signed``, ``current`` (may publish and see partner data),
+    ``stale`` (signed an older version), ``version``, ``signatory_name``, ``signatory_title``,
+    ``signed_by`` (account), ``signed_at``, ``active_version`` and ``grace_end``.
+
+    :param organization_id: id or name
+    """
+    tk.check_access("cd3p_agreement_status", context, data_dict)
+    data = _validate(data_dict, schema.agreement_status(), context)
+    org = _organization(data["organization_id"])
+    result = ledger.standing(org.id).as_dict()
+    result["organization_name"] = org.name
+    return result
+
+
+# --- the ledger ---------------------------------------------------------------------------------
+
+
+def _entry_dicts(entries: list[LedgerEntry]) -> list[dict[str, Any]]:
+    ids = [e.id for e in entries]
+    revoked = (
+        set(
+            Session.execute(
+                sa.select(LedgerEntry.revokes).where(
+                    LedgerEntry.kind == "revoke", LedgerEntry.revokes.in_(ids)
+                )
+            ).scalars()
+        )
+        if ids
+        else set()
+    )
+    out = []
+    for entry in entries:
+        d = entry.as_dict()
+        d["revoked"] = entry.id in revoked
+        out.append(d)
+    return out
+
+
+@tk.side_effect_free
+def cd3p_signature_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Ledger entries, oldest first. Sysadmins see all; organization admins pass their
+    ``organization_id`` and see that organization's entries and its members' acknowledgements.
+
+    :param organization_id: id or name (required unless sysadmin)
+    :param user_id: id or name
+    :param agreement_id: id or version label
+    :param kind: ``sign``, ``acknowledge`` or ``revoke``
+    :param since: ISO date or time (inclusive)
+    :param until: ISO date or time (exclusive)
+    :param limit: default 100, at most 1000
+    :param offset: default 0
+    :returns: ``count`` and ``results``
+    """
+    tk.check_access("cd3p_signature_list", context, data_dict)
+    data = _validate(data_dict, schema.signature_list(), context)
+    query = Session.query(LedgerEntry)
+    if data.get("organization_id"):
+        org = _organization(data["organization_id"])
+        members = sa.select(model.Member.table_id).where(
+            model.Member.group_id == org.id, model.Member.table_name == "user", model.Member.state == "active"
+        )
+        query = query.filter(
+            sa.or_(
+                LedgerEntry.organization_id == org.id,
+                sa.and_(LedgerEntry.kind == "acknowledge", LedgerEntry.user_id.in_(members)),
+            )
+        )
+    if data.get("user_id"):
+        user = model.User.get(data["user_id"])
+        query = query.filter(LedgerEntry.user_id == (user.id if user else data["user_id"]))
+    if data.get("agreement_id"):
+        agreement = Agreement.get(data["agreement_id"])
+        query = query.filter(
+            LedgerEntry.agreement_id == (agreement.id if agreement else data["agreement_id"])
+        )
+    if data.get("kind"):
+        query = query.filter(LedgerEntry.kind == data["kind"])
+    if data.get("since"):
+        query = query.filter(LedgerEntry.created >= data["since"])
+    if data.get("until"):
+        query = query.filter(LedgerEntry.created < data["until"])
+    count = query.count()
+    entries = query.order_by(LedgerEntry.seq).offset(data["offset"]).limit(min(data["limit"], 1000)).all()
+    return {"count": count, "results": _entry_dicts(entries)}
+
+
+def cd3p_signature_revoke(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Revokes a signature or acknowledgement by appending a ``revoke`` entry (sysadmins). Nothing is
+    changed or removed.
+
+    :param id: the ledger entry to revoke
+    :param reason: why
+    """
+    tk.check_access("cd3p_signature_revoke", context, data_dict)
+    data = _validate(data_dict, schema.signature_revoke(), context)
+    target = Session.get(LedgerEntry, data["id"])
+    if target is None:
+        raise tk.ObjectNotFound(tk._("Ledger entry not found: {id}").format(id=data["id"]))
+    if target.kind == "revoke":
+        raise tk.ValidationError({"id": [tk._("A revocation cannot be revoked; sign again instead.")]})
+    if ledger.is_revoked(target.id):
+        raise tk.ValidationError({"id": [tk._("This entry is already revoked.")]})
+    user = _actor(context)
+    entry = ledger.append(
+        kind="revoke",
+        agreement_id=target.agreement_id,
+        agreement_version=target.agreement_version,
+        text_sha256=target.text_sha256,
+        organization_id=target.organization_id,
+        organization_name=target.organization_name,
+        user_id=user.id,
+        user_name=user.name,
+        revokes=target.id,
+        reason=data["reason"],
+        client_ip=_client_ip(),
+    )
+    result = entry.as_dict()
+    _commit(context)
+    return result
+
+
+@tk.side_effect_free
+def cd3p_ledger_verify(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Recomputes the ledger's hash chain (sysadmins): ``valid``, ``entries`` and, when broken,
+    ``broken_at`` (the first entry that does not match) and ``problem``."""
+    tk.check_access("cd3p_ledger_verify", context, data_dict)
+    return ledger.verify()
+
+
+# --- partner applications -----------------------------------------------------------------------
+
+
+def _application(ref: str) -> PartnerApplication:
+    application = Session.get(PartnerApplication, ref)
+    if application is None:
+        raise tk.ObjectNotFound(tk._("Partner application not found: {id}").format(id=ref))
+    return application
+
+
+def _undecided(row: PartnerApplication | MembershipRequest) -> None:
+    if row.state != "pending":
+        raise tk.ValidationError(
+            {
+                "id": [
+                    tk._("This has already been {state} (on {date}).").format(
+                        state=row.state, date=row.decided.date().isoformat() if row.decided else ""
+                    )
+                ]
+            }
+        )
+
+
+def cd3p_partner_application_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Step 1 of becoming a partner: a registered user applies on behalf of an organization.
+
+    :param organization_title: the organization's name as it should appear
+    :param organization_name: URL name (optional; made from the title)
+    :param sector: one of the organization schema's sectors
+    :param website: URL (optional)
+    :param contact_name: contact person
+    :param contact_email: contact e-mail
+    :param contact_phone: (optional)
+    :param data_description: the data the organization can share
+    :param service_area: council districts served (``district-1`` ...; list or comma-separated)
+    :param focus_group: interest in the pilot focus group (boolean)
+    """
+    tk.check_access("cd3p_partner_application_create", context, data_dict)
+    data = _validate(data_dict, schema.partner_application_create(), context)
+    user = _actor(context)
+    name = data.get("organization_name") or munge_title_to_name(data["organization_title"])
+    errors: dict[str, list[str]] = {}
+    if model.Group.get(name) is not None:
+        errors["organization_name"] = [tk._("An organization named {name} already exists").format(name=name)]
+    pending = Session.query(PartnerApplication).filter_by(user_id=user.id, state="pending").first()
+    if pending is not None:
+        errors["organization_title"] = [
+            tk._("You already have a pending application for {org}").format(org=pending.organization_title)
+        ]
+    if errors:
+        raise tk.ValidationError(errors)
+    application = PartnerApplication(
+        user_id=user.id,
+        user_name=user.name,
+        organization_name=name,
+        state="pending",
+        **{k: v for k, v in data.items() if k != "organization_name"},
+    )
+    Session.add(application)
+    _commit(context)
+    notify.application_received(application)
+    return application.as_dict()
+
+
+@tk.side_effect_free
+def cd3p_partner_application_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Applications, newest first: all of them for sysadmins, the caller's own for anyone else.
+
+    :param state: ``pending``, ``approved`` or ``rejected`` (optional)
+    :returns: ``count`` and ``results``
+    """
+    tk.check_access("cd3p_partner_application_list", context, data_dict)
+    data = _validate(data_dict, schema.queue_list(), context)
+    query = Session.query(PartnerApplication)
+    if not authz.is_sysadmin(context.get("user")):
+        query = query.filter(PartnerApplication.user_id == _actor(context).id)
+    if data.get("state"):
+        query = query.filter(PartnerApplication.state == data["state"])
+    count = query.count()
+    rows = query.order_by(PartnerApplication.created.desc()).offset(data["offset"]).limit(data["limit"])
+    return {"count": count, "results": [r.as_dict() for r in rows]}
+
+
+@tk.side_effect_free
+def cd3p_partner_application_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """One application (its applicant and sysadmins).
+
+    :param id: application id
+    """
+    tk.check_access("cd3p_partner_application_show", context, data_dict)
+    data = _validate(data_dict, schema.by_id(), context)
+    return _application(data["id"]).as_dict()
+
+
+def cd3p_partner_application_approve(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Approves an application (sysadmins): creates the organization and makes the applicant its
+    first admin, who can then sign the agreement.
+
+    :param id: application id
+    :returns: the application, with ``organization_id``
+    """
+    tk.check_access("cd3p_partner_application_approve", context, data_dict)
+    data = _validate(data_dict, schema.by_id(), context)
+    application = _application(data["id"])
+    _undecided(application)
+    actor = context.get("user")
+    org_dict: dict[str, Any] = {
+        "name": application.organization_name,
+        "title": application.organization_title,
+        "sector": application.sector,
+        "contact_email": application.contact_email,
+    }
+    if application.website:
+        org_dict["website"] = application.website
+    if application.service_area:
+        org_dict["service_area"] = application.service_area.split(",")
+    org = tk.get_action("organization_create")({"user": actor}, org_dict)
+    tk.get_action("organization_member_create")(
+        {"user": actor}, {"id": org["id"], "username": application.user_id, "role": "admin"}
+    )
+    application = _application(data["id"])
+    application.state = "approved"
+    application.organization_id = org["id"]
+    application.decided = utcnow()
+    application.decided_by = actor
+    _commit(context)
+    notify.application_decided(application)
+    return application.as_dict()
+
+
+def cd3p_partner_application_reject(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Rejects an application with a reason the applicant sees (sysadmins).
+
+    :param id: application id
+    :param reason: why
+    """
+    tk.check_access("cd3p_partner_application_reject", context, data_dict)
+    data = _validate(data_dict, schema.reject(), context)
+    application = _application(data["id"])
+    _undecided(application)
+    application.state = "rejected"
+    application.reason = data["reason"]
+    application.decided = utcnow()
+    application.decided_by = context.get("user")
+    _commit(context)
+    notify.application_decided(application)
+    return application.as_dict()
+
+
+# --- membership requests ------------------------------------------------------------------------
+
+
+def _request(ref: str) -> MembershipRequest:
+    row = Session.get(MembershipRequest, ref)
+    if row is None:
+        raise tk.ObjectNotFound(tk._("Membership request not found: {id}").format(id=ref))
+    return row
+
+
+def cd3p_membership_request_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """A registered user asks to join a partner organization, acknowledging the active agreement.
+
+    :param organization_id: id or name
+    :param role: ``member`` (default) or ``editor``
+    :param message: to the organization's admins (optional)
+    :param acknowledge: must be true: the user acknowledges the active agreement
+    """
+    tk.check_access("cd3p_membership_request_create", context, data_dict)
+    data = _validate(data_dict, schema.membership_request_create(), context)
+    user = _actor(context)
+    org = _organization(data["organization_id"])
+    if gate._is_member(org.id, user.id):
+        raise tk.ValidationError(
+            {
+                "organization_id": [
+                    tk._("You are already a member of {org}.").format(org=org.title or org.name)
+                ]
+            }
+        )
+    pending = (
+        Session.query(MembershipRequest)
+        .filter_by(organization_id=org.id, user_id=user.id, state="pending")
+        .first()
+    )
+    if pending is not None:
+        raise tk.ValidationError(
+            {
+                "organization_id": [
+                    tk._("You already asked to join {org}; the request is waiting for its admins.").format(
+                        org=org.title
+                    )
+                ]
+            }
+        )
+    standing = ledger.standing(org.id)
+    if not standing.current:
+        raise tk.ValidationError({"organization_id": [gate.unsigned_message(org, standing)]})
+    agreement = _active_or_error("acknowledge")
+    if not ledger.has_acknowledged(user.id, agreement.id):
+        ack = ledger.append(kind="acknowledge", **_entry_fields(agreement, user, org))
+    else:
+        ack = (
+            Session.query(LedgerEntry)
+            .filter(
+                LedgerEntry.user_id == user.id,
+                LedgerEntry.agreement_id == agreement.id,
+                LedgerEntry.kind.in_(("sign", "acknowledge")),
+            )
+            .order_by(LedgerEntry.seq.desc())
+            .first()
+        )
+    row = MembershipRequest(
+        organization_id=org.id,
+        organization_name=org.name,
+        user_id=user.id,
+        user_name=user.name,
+        role=data["role"],
+        message=data.get("message"),
+        acknowledgement_id=ack.id if ack else None,
+        state="pending",
+    )
+    Session.add(row)
+    _commit(context)
+    notify.request_received(row)
+    return row.as_dict()
+
+
+@tk.side_effect_free
+def cd3p_membership_request_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Membership requests, newest first. With ``organization_id``: that organization's queue (its
+    admins and sysadmins). Without: the caller's own requests (all requests for sysadmins).
+
+    :param organization_id: id or name (optional)
+    :param state: ``pending``, ``approved`` or ``rejected`` (optional)
+    :returns: ``count`` and ``results``
+    """
+    tk.check_access("cd3p_membership_request_list", context, data_dict)
+    data = _validate(data_dict, schema.queue_list(), context)
+    query = Session.query(MembershipRequest)
+    if data.get("organization_id"):
+        query = query.filter(MembershipRequest.organization_id == _organization(data["organization_id"]).id)
+    elif not authz.is_sysadmin(context.get("user")):
+        query = query.filter(MembershipRequest.user_id == _actor(context).id)
+    if data.get("state"):
+        query = query.filter(MembershipRequest.state == data["state"])
+    count = query.count()
+    rows = query.order_by(MembershipRequest.created.desc()).offset(data["offset"]).limit(data["limit"])
+    return {"count": count, "results": [r.as_dict() for r in rows]}
+
+
+def cd3p_membership_request_approve(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Adds the requester to the organization in the requested role (its admins and sysadmins). The
+    membership gate applies: the organization must still have a current signature.
+
+    :param id: request id
+    """
+    tk.check_access("cd3p_membership_request_approve", context, data_dict)
+    data = _validate(data_dict, schema.by_id(), context)
+    row = _request(data["id"])
+    _undecided(row)
+    tk.get_action("organization_member_create")(
+        {"user": context.get("user")}, {"id": row.organization_id, "username": row.user_id, "role": row.role}
+    )
+    row = _request(data["id"])
+    row.state = "approved"
+    row.decided = utcnow()
+    row.decided_by = context.get("user")
+    _commit(context)
+    notify.request_decided(row)
+    return row.as_dict()
+
+
+def cd3p_membership_request_reject(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Declines a request with a reason the requester sees (its admins and sysadmins).
+
+    :param id: request id
+    :param reason: why
+    """
+    tk.check_access("cd3p_membership_request_reject", context, data_dict)
+    data = _validate(data_dict, schema.reject(), context)
+    row = _request(data["id"])
+    _undecided(row)
+    row.state = "rejected"
+    row.reason = data["reason"]
+    row.decided = utcnow()
+    row.decided_by = context.get("user")
+    _commit(context)
+    notify.request_decided(row)
+    return row.as_dict()
+
+
+# --- the membership gate on core actions --------------------------------------------------------
+
+
+@tk.chained_action
+def member_create(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """Core member_create (also reached by organization_member_create and user_invite), gated."""
+    if data_dict.get("object_type") == "user":
+        org = model.Group.get(data_dict.get("id") or "")
+        if org is not None and org.is_organization:
+            gate.check_new_members(
+                context, org, [(data_dict.get("object") or "", data_dict.get("capacity") or "")]
+            )
+    return up_func(context, data_dict)
+
+
+def _users(data_dict: DataDict) -> list[tuple[str, str]]:
+    users = data_dict.get("users") or []
+    return [
+        (u.get("name") or u.get("id") or "", u.get("capacity") or "member")
+        for u in users
+        if isinstance(u, dict)
+    ]
+
+
+@tk.chained_action
+def organization_create(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """Core organization_create; members given in ``users`` pass the gate."""
+    if data_dict.get("users"):
+        gate.check_new_members(context, None, _users(data_dict))
+    return up_func(context, data_dict)
+
+
+@tk.chained_action
+def organization_update(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """Core organization_update (and organization_patch); new members given in ``users`` pass the gate."""
+    if data_dict.get("users"):
+        org = model.Group.get(data_dict.get("id") or data_dict.get("name") or "")
+        if org is not None:
+            gate.check_new_members(context, org, _users(data_dict))
+    return up_func(context, data_dict)

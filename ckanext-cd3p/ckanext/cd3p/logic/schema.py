@@ -1,0 +1,175 @@
+"""Schemas of the cd3p actions, one per action, built from CKAN's own validators."""
+
+from __future__ import annotations
+
+from ckan.logic.schema import validator_args
+from ckan.types import Schema, Validator
+
+ROLES = ["member", "editor", "admin"]
+REQUEST_ROLES = ["member", "editor"]
+
+
+@validator_args
+def agreement_list(ignore_missing: Validator, one_of: Validator, unicode_safe: Validator) -> Schema:
+    return {"state": [ignore_missing, unicode_safe, one_of(["draft", "active", "retired"])]}
+
+
+@validator_args
+def agreement_show(not_empty: Validator, unicode_safe: Validator) -> Schema:
+    return {"id": [not_empty, unicode_safe]}
+
+
+@validator_args
+def agreement_create(
+    not_empty: Validator,
+    unicode_safe: Validator,
+    ignore_missing: Validator,
+    isodate: Validator,
+    name_validator: Validator,
+) -> Schema:
+    return {
+        "version": [not_empty, unicode_safe, name_validator],
+        "title": [not_empty, unicode_safe],
+        "body": [not_empty, unicode_safe],
+        "effective_date": [ignore_missing, isodate],
+    }
+
+
+@validator_args
+def agreement_update(
+    not_empty: Validator, unicode_safe: Validator, ignore_missing: Validator, isodate: Validator
+) -> Schema:
+    return {
+        "id": [not_empty, unicode_safe],
+        "title": [ignore_missing, not_empty, unicode_safe],
+        "body": [ignore_missing, not_empty, unicode_safe],
+        "effective_date": [ignore_missing, isodate],
+    }
+
+
+@validator_args
+def agreement_sign(
+    not_empty: Validator,
+    unicode_safe: Validator,
+    ignore_missing: Validator,
+    strip_value: Validator,
+    cd3p_checked: Validator,
+) -> Schema:
+    return {
+        "organization_id": [not_empty, unicode_safe],
+        "agreement_id": [not_empty, unicode_safe],
+        "signatory_name": [strip_value, not_empty, unicode_safe],
+        "signatory_title": [strip_value, not_empty, unicode_safe],
+        "confirm_authority": [cd3p_checked],
+        "text_sha256": [ignore_missing, unicode_safe],
+    }
+
+
+@validator_args
+def agreement_acknowledge(ignore_missing: Validator, unicode_safe: Validator) -> Schema:
+    return {
+        "agreement_id": [ignore_missing, unicode_safe],
+        "text_sha256": [ignore_missing, unicode_safe],
+    }
+
+
+@validator_args
+def agreement_status(not_empty: Validator, unicode_safe: Validator) -> Schema:
+    return {"organization_id": [not_empty, unicode_safe]}
+
+
+@validator_args
+def signature_list(
+    ignore_missing: Validator,
+    unicode_safe: Validator,
+    one_of: Validator,
+    isodate: Validator,
+    natural_number_validator: Validator,
+    default: Validator,
+) -> Schema:
+    return {
+        "organization_id": [ignore_missing, unicode_safe],
+        "user_id": [ignore_missing, unicode_safe],
+        "agreement_id": [ignore_missing, unicode_safe],
+        "kind": [ignore_missing, one_of(["sign", "acknowledge", "revoke"])],
+        "since": [ignore_missing, isodate],
+        "until": [ignore_missing, isodate],
+        "limit": [default(100), natural_number_validator],
+        "offset": [default(0), natural_number_validator],
+    }
+
+
+@validator_args
+def signature_revoke(not_empty: Validator, unicode_safe: Validator, strip_value: Validator) -> Schema:
+    return {"id": [not_empty, unicode_safe], "reason": [strip_value, not_empty, unicode_safe]}
+
+
+@validator_args
+def partner_application_create(
+    not_empty: Validator,
+    ignore_missing: Validator,
+    unicode_safe: Validator,
+    strip_value: Validator,
+    email_validator: Validator,
+    url_validator: Validator,
+    boolean_validator: Validator,
+    default: Validator,
+    name_validator: Validator,
+    cd3p_organization_sector: Validator,
+    cd3p_service_area: Validator,
+) -> Schema:
+    return {
+        "organization_title": [strip_value, not_empty, unicode_safe],
+        "organization_name": [ignore_missing, unicode_safe, name_validator],
+        "sector": [not_empty, cd3p_organization_sector],
+        "website": [ignore_missing, unicode_safe, url_validator],
+        "contact_name": [strip_value, not_empty, unicode_safe],
+        "contact_email": [strip_value, not_empty, unicode_safe, email_validator],
+        "contact_phone": [ignore_missing, unicode_safe],
+        "data_description": [strip_value, not_empty, unicode_safe],
+        "service_area": [ignore_missing, cd3p_service_area],
+        "focus_group": [default(False), boolean_validator],
+    }
+
+
+@validator_args
+def by_id(not_empty: Validator, unicode_safe: Validator) -> Schema:
+    return {"id": [not_empty, unicode_safe]}
+
+
+@validator_args
+def reject(not_empty: Validator, unicode_safe: Validator, strip_value: Validator) -> Schema:
+    return {"id": [not_empty, unicode_safe], "reason": [strip_value, not_empty, unicode_safe]}
+
+
+@validator_args
+def queue_list(
+    ignore_missing: Validator,
+    unicode_safe: Validator,
+    one_of: Validator,
+    default: Validator,
+    natural_number_validator: Validator,
+) -> Schema:
+    return {
+        "organization_id": [ignore_missing, unicode_safe],
+        "state": [ignore_missing, one_of(["pending", "approved", "rejected"])],
+        "limit": [default(100), natural_number_validator],
+        "offset": [default(0), natural_number_validator],
+    }
+
+
+@validator_args
+def membership_request_create(
+    not_empty: Validator,
+    ignore_missing: Validator,
+    unicode_safe: Validator,
+    one_of: Validator,
+    default: Validator,
+    cd3p_checked: Validator,
+) -> Schema:
+    return {
+        "organization_id": [not_empty, unicode_safe],
+        "role": [default("member"), one_of(REQUEST_ROLES)],
+        "message": [ignore_missing, unicode_safe],
+        "acknowledge": [cd3p_checked],
+    }

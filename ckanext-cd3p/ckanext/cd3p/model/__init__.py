@@ -1,0 +1,152 @@
+"""Tables of the Data Sharing Agreement gate.
+
+- ``cd3p_agreement``: versioned agreement texts (draft, active, retired; one active at a time).
+- ``cd3p_signature``: the ledger. Organization signatures, personal acknowledgements and revocations,
+  append-only: a trigger (created by the migration) refuses every UPDATE and DELETE, and each entry
+  carries the SHA-256 of its content chained to the previous entry's, so a removal or an edit made
+  around the trigger is detected by :func:`ckanext.cd3p.ledger.verify`.
+- ``cd3p_partner_application``: step 1 of becoming a partner.
+- ``cd3p_membership_request``: a registered user asking to join a partner organization.
+
+Rows refer to organizations and users by id without foreign keys, and keep their names as they were
+when the row was written, so deleting or purging an organization or a user keeps its ledger.
+
+The tables use their own MetaData rather than CKAN's: CKAN's test reset deletes the rows of every
+table it knows, which the ledger refuses by design. The alembic migrations in
+``migration/cd3p`` create them (``ckan db upgrade``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from ckan.model import Session
+from ckan.model.types import make_uuid
+from sqlalchemy.orm import declarative_base
+
+metadata = sa.MetaData()
+Base: Any = declarative_base(metadata=metadata)
+
+AGREEMENT_STATES = ("draft", "active", "retired")
+ENTRY_KINDS = ("sign", "acknowledge", "revoke")
+REQUEST_STATES = ("pending", "approved", "rejected")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class _Dictizable:
+    __table__: sa.Table
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for column in self.__table__.columns:
+            value = getattr(self, column.key)
+            out[column.key] = value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+        return out
+
+
+class Agreement(Base, _Dictizable):
+    __tablename__ = "cd3p_agreement"
+
+    id = sa.Column(sa.UnicodeText, primary_key=True, default=make_uuid)
+    version = sa.Column(sa.UnicodeText, nullable=False, unique=True)
+    title = sa.Column(sa.UnicodeText, nullable=False)
+    body = sa.Column(sa.UnicodeText, nullable=False)
+    effective_date = sa.Column(sa.Date)
+    state = sa.Column(sa.UnicodeText, nullable=False, default="draft")
+    created = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    created_by = sa.Column(sa.UnicodeText)
+    modified = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    activated = sa.Column(sa.DateTime(timezone=True))
+    retired = sa.Column(sa.DateTime(timezone=True))
+
+    @classmethod
+    def get(cls, id_or_version: str) -> Agreement | None:
+        return (
+            Session.query(cls)
+            .filter(sa.or_(cls.id == id_or_version, cls.version == id_or_version))
+            .one_or_none()
+        )
+
+    @classmethod
+    def active(cls) -> Agreement | None:
+        return Session.query(cls).filter(cls.state == "active").one_or_none()
+
+
+class LedgerEntry(Base, _Dictizable):
+    """One line of the append-only ledger (table ``cd3p_signature``)."""
+
+    __tablename__ = "cd3p_signature"
+
+    id = sa.Column(sa.UnicodeText, primary_key=True, default=make_uuid)
+    seq = sa.Column(sa.BigInteger, sa.Identity(), nullable=False, unique=True)
+    kind = sa.Column(sa.UnicodeText, nullable=False)
+    agreement_id = sa.Column(sa.UnicodeText, nullable=False)
+    agreement_version = sa.Column(sa.UnicodeText, nullable=False)
+    text_sha256 = sa.Column(sa.UnicodeText, nullable=False)
+    organization_id = sa.Column(sa.UnicodeText)
+    organization_name = sa.Column(sa.UnicodeText)
+    user_id = sa.Column(sa.UnicodeText, nullable=False)
+    user_name = sa.Column(sa.UnicodeText, nullable=False)
+    signatory_name = sa.Column(sa.UnicodeText)
+    signatory_title = sa.Column(sa.UnicodeText)
+    client_ip = sa.Column(sa.UnicodeText)
+    revokes = sa.Column(sa.UnicodeText)
+    reason = sa.Column(sa.UnicodeText)
+    created = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    prev_hash = sa.Column(sa.UnicodeText, nullable=False)
+    entry_hash = sa.Column(sa.UnicodeText, nullable=False, unique=True)
+
+
+class PartnerApplication(Base, _Dictizable):
+    __tablename__ = "cd3p_partner_application"
+
+    id = sa.Column(sa.UnicodeText, primary_key=True, default=make_uuid)
+    user_id = sa.Column(sa.UnicodeText, nullable=False, index=True)
+    user_name = sa.Column(sa.UnicodeText, nullable=False)
+    organization_title = sa.Column(sa.UnicodeText, nullable=False)
+    organization_name = sa.Column(sa.UnicodeText, nullable=False)
+    sector = sa.Column(sa.UnicodeText, nullable=False)
+    website = sa.Column(sa.UnicodeText)
+    contact_name = sa.Column(sa.UnicodeText, nullable=False)
+    contact_email = sa.Column(sa.UnicodeText, nullable=False)
+    contact_phone = sa.Column(sa.UnicodeText)
+    data_description = sa.Column(sa.UnicodeText, nullable=False)
+    service_area = sa.Column(sa.UnicodeText)
+    focus_group = sa.Column(sa.Boolean, nullable=False, default=False)
+    state = sa.Column(sa.UnicodeText, nullable=False, default="pending")
+    reason = sa.Column(sa.UnicodeText)
+    organization_id = sa.Column(sa.UnicodeText)
+    created = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    decided = sa.Column(sa.DateTime(timezone=True))
+    decided_by = sa.Column(sa.UnicodeText)
+
+
+class MembershipRequest(Base, _Dictizable):
+    __tablename__ = "cd3p_membership_request"
+
+    id = sa.Column(sa.UnicodeText, primary_key=True, default=make_uuid)
+    organization_id = sa.Column(sa.UnicodeText, nullable=False, index=True)
+    organization_name = sa.Column(sa.UnicodeText, nullable=False)
+    user_id = sa.Column(sa.UnicodeText, nullable=False, index=True)
+    user_name = sa.Column(sa.UnicodeText, nullable=False)
+    role = sa.Column(sa.UnicodeText, nullable=False)
+    message = sa.Column(sa.UnicodeText)
+    acknowledgement_id = sa.Column(sa.UnicodeText)
+    state = sa.Column(sa.UnicodeText, nullable=False, default="pending")
+    reason = sa.Column(sa.UnicodeText)
+    created = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    decided = sa.Column(sa.DateTime(timezone=True))
+    decided_by = sa.Column(sa.UnicodeText)
+
+
+TABLES = [
+    Agreement.__table__,
+    LedgerEntry.__table__,
+    PartnerApplication.__table__,
+    MembershipRequest.__table__,
+]

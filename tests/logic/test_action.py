@@ -1,0 +1,176 @@
+"""The cd3p actions: agreements, signing, the ledger, applications and membership requests.
+
+Each bad input is checked for its error and for changing nothing (the ledger's length, the state of
+the application or request, the organization's members).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from ckan.plugins import toolkit as tk
+from ckan.tests.helpers import call_action
+
+from tests import factories, partners
+
+pytestmark = pytest.mark.usefixtures("with_plugins")
+
+
+def _ledger_size() -> int:
+    return call_action("cd3p_signature_list", {"user": partners.site_user()})["count"]
+
+
+def _members(org: dict[str, Any]) -> set[str]:
+    return {m[0] for m in call_action("member_list", id=org["id"], object_type="user")}
+
+
+@pytest.mark.usefixtures("clean_db")
+class TestAgreements:
+    def test_one_active_version_and_activation_retires_the_previous(self, agreement: dict[str, Any]) -> None:
+        second = partners.active_agreement("2027-1")
+        versions = {
+            a["version"]: a["state"]
+            for a in call_action("cd3p_agreement_list", {"user": partners.site_user()})
+        }
+        assert versions == {"template-1": "retired", "2027-1": "active"}
+        assert call_action("cd3p_agreement_show", id="current")["id"] == second["id"]
+
+    def test_only_drafts_change(self, agreement: dict[str, Any]) -> None:
+        with pytest.raises(tk.ValidationError, match="Only a draft can be changed"):
+            call_action(
+                "cd3p_agreement_update", {"user": partners.site_user()}, id=agreement["id"], body="new"
+            )
+        assert call_action("cd3p_agreement_show", id=agreement["id"])["body"] == agreement["body"]
+
+    def test_drafts_are_hidden_from_the_public(self, agreement: dict[str, Any]) -> None:
+        call_action(
+            "cd3p_agreement_create", {"user": partners.site_user()}, version="draft-2", title="t", body="b"
+        )
+        public = {a["version"] for a in call_action("cd3p_agreement_list", {"user": ""})}
+        assert public == {"template-1"}
+
+
+@pytest.mark.usefixtures("clean_db")
+class TestSigning:
+    def test_sign_records_the_exact_text_and_makes_the_org_current(self, agreement: dict[str, Any]) -> None:
+        admin = factories.User()
+        org = partners.organization(admin, signed=False)
+        status = call_action("cd3p_agreement_status", organization_id=org["id"])
+        assert (status["signed"], status["current"]) == (False, False)
+
+        result = partners.sign(org, admin, text_sha256=agreement["text_sha256"])
+        sig = result["signature"]
+        assert sig["text_sha256"] == agreement["text_sha256"]
+        assert (sig["signatory_name"], sig["user_name"], sig["agreement_version"]) == (
+            "Alex Morgan",
+            admin["name"],
+            "template-1",
+        )
+        assert sig["client_ip"] is None  # off by default
+        status = call_action("cd3p_agreement_status", organization_id=org["name"])
+        assert (status["signed"], status["current"], status["stale"], status["version"]) == (
+            True,
+            True,
+            False,
+            "template-1",
+        )
+
+    @pytest.mark.parametrize(
+        ("change", "field", "message"),
+        [
+            ({"signatory_name": "  "}, "signatory_name", "Missing value"),
+            ({"signatory_title": ""}, "signatory_title", "Missing value"),
+            ({"confirm_authority": False}, "confirm_authority", "Must be confirmed"),
+            ({"confirm_authority": "no"}, "confirm_authority", "Must be confirmed"),
+            ({"text_sha256": "0" * 64}, "text_sha256", "not the text of version"),
+        ],
+    )
+    def test_bad_signatures_change_nothing(
+        self, agreement: dict[str, Any], change: dict[str, Any], field: str, message: str
+    ) -> None:
+        admin = factories.User()
+        org = partners.organization(admin, signed=False)
+        with pytest.raises(tk.ValidationError) as e:
+            partners.sign(org, admin, **change)
+        assert message in str(e.value.error_dict[field])
+        assert _ledger_size() == 0
+        assert call_action("cd3p_agreement_status", organization_id=org["id"])["signed"] is False
+
+    def test_signing_twice_is_refused(self, agreement: dict[str, Any]) -> None:
+        admin = factories.User()
+        org = partners.organization(admin)
+        with pytest.raises(tk.ValidationError, match="already signed version template-1"):
+            partners.sign(org, admin)
+        assert _ledger_size() == 1
+
+    @pytest.mark.parametrize("state", ["draft", "retired"])
+    def test_only_the_active_version_can_be_signed(self, agreement: dict[str, Any], state: str) -> None:
+        admin = factories.User()
+        org = partners.organization(admin, signed=False)
+        sysadmin = {"user": partners.site_user()}
+        if state == "draft":
+            target = call_action("cd3p_agreement_create", sysadmin, version="next", title="t", body="b")
+        else:
+            partners.active_agreement("next")
+            target = agreement
+        with pytest.raises(tk.ValidationError, match=f"is {state}; only the active version can be signed"):
+            partners.sign(org, admin, agreement_id=target["id"])
+        assert _ledger_size() == 0
+
+    def test_signing_for_an_organization_you_do_not_administer_is_refused(
+        self, agreement: dict[str, Any]
+    ) -> None:
+        admin, outsider = factories.User(), factories.User()
+        org = partners.organization(admin, signed=False)
+        partners.organization(outsider)  # an admin, but of another organization
+        context = {"user": outsider["name"], "ignore_auth": False}
+        with pytest.raises(tk.NotAuthorized, match="Only admins of"):
+            call_action(
+                "cd3p_agreement_sign",
+                context,
+                organization_id=org["id"],
+                agreement_id=agreement["id"],
+                signatory_name="X",
+                signatory_title="Y",
+                confirm_authority=True,
+            )
+        assert call_action("cd3p_agreement_status", organization_id=org["id"])["signed"] is False
+
+
+@pytest.mark.usefixtures("clean_db")
+class TestMembershipGate:
+    def test_unsigned_org_takes_only_its_first_admin(self, agreement: dict[str, Any]) -> None:
+        admin, editor = factories.User(), factories.User()
+        org = partners.organization(admin, signed=False)
+        partners.acknowledge(editor)
+        with pytest.raises(tk.NotAuthorized, match="has not signed the Data Sharing Agreement"):
+            call_action(
+                "organization_member_create",
+                {"user": partners.site_user()},
+                id=org["id"],
+                username=editor["name"],
+                role="editor",
+            )
+        assert editor["id"] not in _members(org)
+
+    def test_signed_org_requires_the_users_acknowledgement(self, agreement: dict[str, Any]) -> None:
+        admin, editor = factories.User(), factories.User()
+        org = partners.organization(admin)
+        with pytest.raises(tk.NotAuthorized, match="has not acknowledged"):
+            call_action(
+                "organization_member_create",
+                {"user": admin["name"]},
+                id=org["id"],
+                username=editor["name"],
+                role="editor",
+            )
+        partners.acknowledge(editor)
+        call_action(
+            "organization_member_create",
+            {"user": admin["name"]},
+            id=org["id"],
+            username=editor["name"],
+            role="editor",
+        )
+        assert editor["id"] in _members(org)
