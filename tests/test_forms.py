@@ -8,13 +8,14 @@ import pytest
 from bs4 import BeautifulSoup
 from ckan.tests.helpers import call_action
 
-from tests import factories
+from tests import factories, partners
 
 
 @pytest.fixture
-def editor(clean_db: None, clean_index: None) -> dict[str, Any]:
+def editor(agreement: dict[str, Any], clean_index: None) -> dict[str, Any]:
     user = factories.UserWithToken()
-    org = factories.Organization(name="tech-town", users=[{"name": user["name"], "capacity": "editor"}])
+    org = partners.organization(factories.User(), name="tech-town")
+    partners.join(org, user, "editor")
     return {**user, "org": org}
 
 

@@ -7,19 +7,20 @@ from typing import Any
 import pytest
 from ckan.tests.helpers import call_action
 
-from tests import factories
+from tests import factories, partners
 
 STEWARD = {"steward_name": "Ada Lovelace", "steward_email": "ada.steward@example.org"}
 
 
 @pytest.fixture
-def setup(clean_db: None, clean_index: None) -> dict[str, Any]:
+def setup(agreement: dict[str, Any], clean_index: None) -> dict[str, Any]:
     editor = factories.UserWithToken()
     outsider = factories.UserWithToken()
     other_admin = factories.UserWithToken()
     sysadmin = factories.SysadminWithToken()
-    org = factories.Organization(users=[{"name": editor["name"], "capacity": "editor"}])
-    factories.Organization(users=[{"name": other_admin["name"], "capacity": "admin"}])
+    org = partners.organization(factories.User())
+    partners.join(org, editor, "editor")
+    partners.organization(other_admin)
     dataset = factories.Dataset(owner_org=org["id"], title="Laptop programme participants", **STEWARD)
     return {
         "dataset": dataset,

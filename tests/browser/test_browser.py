@@ -9,7 +9,7 @@ import pytest
 from ckan.plugins import toolkit as tk
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests import factories
+from tests import factories, partners
 
 CHROMIUM = "/usr/bin/chromium"
 # Without these, Chromium tries to reach Google's services, which this network refuses.
@@ -82,11 +82,9 @@ class TestBrowser:
         self, page: Page, site_url: str
     ) -> None:
         editor = factories.User(name="partner-editor", password="correct-horse-123")
-        factories.Organization(
-            title="Tech Town Neighbors",
-            sector="grassroots",
-            users=[{"name": editor["name"], "capacity": "editor"}],
-        )
+        partners.active_agreement()
+        org = partners.organization(factories.User(), title="Tech Town Neighbors", sector="grassroots")
+        partners.join(org, editor, "editor")
 
         page.goto(site_url + "/user/login")
         page.fill("#field-login", "partner-editor")

@@ -143,16 +143,24 @@ def _organization_of_resource(ref: str | None) -> str | None:
     return _organization_of_package(res.package_id) if res else None
 
 
-def publishing_check(result: AuthResult, org_ids: Iterable[str | None]) -> AuthResult:
-    """Turns an authorised result into a refusal when an organization has no current signature."""
-    if not result.get("success"):
-        return result
+def publishing_check(context: Context, result: AuthResult, org_ids: Iterable[str | None]) -> AuthResult:
+    """Refuses when an organization involved has no current signature.
+
+    An authorised result becomes a refusal. A refusal from core (e.g. resource_create, which asks
+    package_update and words its own message) keeps its verdict but, when the user's role would have
+    allowed the change, says why: the agreement, with the link to the signing page.
+    """
+    user = context.get("user") or ""
     for org_id in {o for o in org_ids if o}:
         org = model.Group.get(org_id)
         if org is None or not org.is_organization:
             continue
         standing = ledger.standing(org.id)
-        if not standing.current:
+        if standing.current:
+            continue
+        if result.get("success") or authz.has_user_permission_for_group_or_org(
+            org.id, user, "update_dataset"
+        ):
             return {"success": False, "msg": unsigned_message(org, standing)}
     return result
 

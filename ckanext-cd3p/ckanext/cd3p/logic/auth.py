@@ -186,44 +186,60 @@ cd3p_membership_request_reject = _request_admin
 @tk.chained_auth_function
 def package_create(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
     data = data_dict or {}
-    return gate.publishing_check(next_auth(context, data_dict), [data.get("owner_org")])
+    return gate.publishing_check(context, next_auth(context, data_dict), [data.get("owner_org")])
 
 
 @tk.chained_auth_function
 def package_update(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    return gate.publishing_check(next_auth(context, data_dict), gate.orgs_for_package(data_dict or {}))
+    return gate.publishing_check(
+        context, next_auth(context, data_dict), gate.orgs_for_package(data_dict or {})
+    )
 
 
 @tk.chained_auth_function
 def package_delete(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    return gate.publishing_check(next_auth(context, data_dict), gate.orgs_for_package(data_dict or {}))
+    return gate.publishing_check(
+        context, next_auth(context, data_dict), gate.orgs_for_package(data_dict or {})
+    )
 
 
 @tk.chained_auth_function
 def resource_create(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    return gate.publishing_check(next_auth(context, data_dict), gate.orgs_for_resource(data_dict or {}))
+    return gate.publishing_check(
+        context, next_auth(context, data_dict), gate.orgs_for_resource(data_dict or {})
+    )
 
 
 @tk.chained_auth_function
 def resource_update(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    return gate.publishing_check(next_auth(context, data_dict), gate.orgs_for_resource(data_dict or {}))
+    return gate.publishing_check(
+        context, next_auth(context, data_dict), gate.orgs_for_resource(data_dict or {})
+    )
 
 
 @tk.chained_auth_function
 def resource_delete(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    return gate.publishing_check(next_auth(context, data_dict), gate.orgs_for_resource(data_dict or {}))
+    return gate.publishing_check(
+        context, next_auth(context, data_dict), gate.orgs_for_resource(data_dict or {})
+    )
 
 
 @tk.chained_auth_function
 def datastore_create(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    return gate.publishing_check(next_auth(context, data_dict), gate.orgs_for_datastore(data_dict or {}))
+    return gate.publishing_check(
+        context, next_auth(context, data_dict), gate.orgs_for_datastore(data_dict or {})
+    )
 
 
 @tk.chained_auth_function
 def datastore_upsert(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    return gate.publishing_check(next_auth(context, data_dict), gate.orgs_for_datastore(data_dict or {}))
+    return gate.publishing_check(
+        context, next_auth(context, data_dict), gate.orgs_for_datastore(data_dict or {})
+    )
 
 
 @tk.chained_auth_function
 def datastore_delete(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    return gate.publishing_check(next_auth(context, data_dict), gate.orgs_for_datastore(data_dict or {}))
+    return gate.publishing_check(
+        context, next_auth(context, data_dict), gate.orgs_for_datastore(data_dict or {})
+    )
