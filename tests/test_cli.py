@@ -58,6 +58,11 @@ class TestDemoLoad:
         search = call_action("package_search", rows=100, **{"facet.field": '["organization"]'})
         assert sorted(d["name"] for d in search["results"]) == sorted(d.name for d in DATASETS)
         assert search["facets"]["organization"] == {"data-driven-detroit": 4, "detroit-digital-equity": 2}
+        # The demo organizations are partners: the template agreement is active and both signed it.
+        assert "activated the shipped template as version template-1" in first.output
+        for org in ("data-driven-detroit", "detroit-digital-equity"):
+            status = call_action("cd3p_agreement_status", organization_id=org)
+            assert (status["current"], status["version"]) == (True, "template-1")
 
         data_dir = cd3p_config.data_dir()
         tables = 0
@@ -98,7 +103,15 @@ class TestDemoLoad:
         second = cli.invoke(ckan, ["cd3p", "demo", "load", "--timeout", "300"])
 
         assert second.exit_code == 0, second.output
-        for verb in ("created", "uploaded", "updated", "submitted", "reloading"):
+        for verb in (
+            "created",
+            "uploaded",
+            "updated",
+            "submitted",
+            "reloading",
+            "activated",
+            "signed agreement",
+        ):
             assert verb not in second.output
         after = call_action("package_search", rows=100)["results"]
         assert {d["name"]: [(r["id"], r["last_modified"]) for r in d["resources"]] for d in after} == before

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p import config as cd3p_config
+from ckanext.cd3p.defaults import ensure_default_agreement
 from ckanext.cd3p.demo import DemoLoader
 
 __all__ = ["cd3p"]
@@ -71,38 +70,10 @@ def agreement() -> None:
     """The Data Sharing Agreement and its ledger."""
 
 
-DEFAULT_AGREEMENT = Path(__file__).parent / "agreements" / "default.md"
-
-
-def ensure_default_agreement(echo: Callable[[str], None] = click.echo) -> dict[str, Any]:
-    """Creates and activates the shipped template agreement when no version is active yet."""
-    context = {"user": tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]}
-    try:
-        current = tk.get_action("cd3p_agreement_show")(context, {"id": "current"})
-        echo(f"agreement: version {current['version']} is active")
-        return current
-    except tk.ObjectNotFound:
-        pass
-    version = "template-1"
-    existing = {a["version"] for a in tk.get_action("cd3p_agreement_list")(context, {})}
-    if version not in existing:
-        tk.get_action("cd3p_agreement_create")(
-            context,
-            {
-                "version": version,
-                "title": "CD3P Data Sharing Agreement (template for counsel)",
-                "body": DEFAULT_AGREEMENT.read_text(encoding="utf-8"),
-            },
-        )
-    current = tk.get_action("cd3p_agreement_activate")(context, {"id": version})
-    echo(f"agreement: activated the shipped template as version {version}; replace it with the City's text")
-    return current
-
-
 @agreement.command("init")
 def agreement_init() -> None:
     """Activate the shipped template agreement if no version is active (idempotent)."""
-    ensure_default_agreement()
+    ensure_default_agreement(click.echo)
 
 
 @agreement.command("verify")

@@ -22,6 +22,8 @@ from typing import Any
 from ckan.plugins import toolkit as tk
 from werkzeug.datastructures import FileStorage
 
+from ckanext.cd3p.defaults import ensure_default_agreement
+
 log = logging.getLogger(__name__)
 
 # Properties of the tract indicator GeoJSON that are left over from a join with the city boundary and
@@ -376,15 +378,33 @@ class DemoLoader:
 
         Returns each tabular resource's id with the column types its specification declares.
         """
+        agreement = ensure_default_agreement(self.echo)
         for org in ORGANIZATIONS:
             existing = self._show("organization_show", org["name"])
             if existing is None or existing.get("state") != "active":
                 self._call("organization_create", **org)
                 self.echo(f"created organization {org['name']}")
+            self._sign(org["name"], agreement)
         tabular: dict[str, dict[str, str]] = {}
         for dataset in DATASETS:
             tabular.update(self._load_dataset(dataset))
         return tabular
+
+    def _sign(self, org_name: str, agreement: dict[str, Any]) -> None:
+        """The demo organizations are partners: their admin (the demo sysadmin, who created them)
+        signs the active agreement for them, as a partner's admin would on the signing page."""
+        if self._call("cd3p_agreement_status", organization_id=org_name)["current"]:
+            return
+        self._call(
+            "cd3p_agreement_sign",
+            organization_id=org_name,
+            agreement_id=agreement["id"],
+            signatory_name="Demo Signatory",
+            signatory_title="Portal administrator (demo data)",
+            confirm_authority=True,
+            text_sha256=agreement["text_sha256"],
+        )
+        self.echo(f"signed agreement {agreement['version']} for {org_name}")
 
     def _load_dataset(self, spec: DemoDataset) -> Iterable[tuple[str, dict[str, str]]]:
         pkg = self._show("package_show", spec.name)
