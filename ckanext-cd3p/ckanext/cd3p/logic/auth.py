@@ -59,7 +59,8 @@ def _sysadmins_only(context: Context, data_dict: DataDict | None) -> AuthResult:
 
 
 def _logged_in(context: Context) -> AuthResult:
-    if authz.auth_is_loggedin_user():
+    user = model.User.get(context.get("user") or "")
+    if user is not None and user.state == "active":
         return ALLOWED
     return _refuse(tk._("You must be logged in"))
 
