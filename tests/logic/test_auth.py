@@ -134,6 +134,17 @@ def world(agreement: dict[str, Any]) -> dict[str, Any]:
     )["results"][0]
     call_action("cd3p_signature_revoke", sysadmin_ctx, id=ack["id"], reason="Test: acknowledgement withdrawn")
 
+    w["request_S"] = call_action(
+        "cd3p_membership_request_create",
+        {"user": w["registered"]["name"]},
+        organization_id=w["S"]["id"],
+        role="member",
+        acknowledge=True,
+    )
+    w["application"] = call_action("cd3p_partner_application_list", {"user": w["applicant"]["name"]})[
+        "results"
+    ][0]
+
     w["ds_S"] = factories.Dataset(owner_org=w["S"]["id"], title="Signed public data")
     w["ds_U"] = factories.Dataset(owner_org=w["U"]["id"], title="Lapsed public data")
     w["tier"] = factories.Dataset(owner_org=w["S"]["id"], title="Partner tier data", access_level="partners")
@@ -259,6 +270,63 @@ def test_role_matrix(world: dict[str, Any], app: Any, role: str) -> None:
     assert not wrong, f"{role}: {len(wrong)} of {len(CHECKS)} checks wrong:\n" + "\n".join(wrong)
 
 
+LOGGED_IN = set(ROLES) - {"anonymous"}
+EVERYONE = set(ROLES)
+SYSADMIN = {"sysadmin"}
+# Each cd3p action's auth function: who passes it (the data each is asked with is in _cd3p_data).
+CD3P_EXPECTED: dict[str, set[str]] = {
+    "cd3p_agreement_list": EVERYONE,
+    "cd3p_agreement_show": EVERYONE,
+    "cd3p_agreement_status": EVERYONE,
+    "cd3p_agreement_create": SYSADMIN,
+    "cd3p_agreement_update": SYSADMIN,
+    "cd3p_agreement_activate": SYSADMIN,
+    # The signature binds the organization: its admins only, not the City's sysadmins.
+    "cd3p_agreement_sign:S": {"admin_signed"},
+    "cd3p_agreement_sign:U": {"admin_unsigned"},
+    "cd3p_agreement_acknowledge": LOGGED_IN,
+    "cd3p_signature_list": SYSADMIN,
+    "cd3p_signature_list:S": {"admin_signed", "sysadmin"},
+    "cd3p_signature_revoke": SYSADMIN,
+    "cd3p_ledger_verify": SYSADMIN,
+    "cd3p_partner_application_create": LOGGED_IN,
+    "cd3p_partner_application_list": LOGGED_IN,
+    "cd3p_partner_application_show": {"applicant", "sysadmin"},
+    "cd3p_partner_application_approve": SYSADMIN,
+    "cd3p_partner_application_reject": SYSADMIN,
+    "cd3p_membership_request_create": LOGGED_IN,
+    "cd3p_membership_request_list": LOGGED_IN,
+    "cd3p_membership_request_list:S": {"admin_signed", "sysadmin"},
+    "cd3p_membership_request_approve": {"admin_signed", "sysadmin"},
+    "cd3p_membership_request_reject": {"admin_signed", "sysadmin"},
+}
+
+
+def _cd3p_data(w: dict[str, Any], check: str) -> dict[str, Any]:
+    org = {"S": w["S"], "U": w["U"]}.get(check.partition(":")[2])
+    name = check.partition(":")[0]
+    if name in ("cd3p_agreement_sign", "cd3p_signature_list", "cd3p_membership_request_list") and org:
+        return {"organization_id": org["id"]}
+    if name.startswith("cd3p_membership_request_") and name.endswith(("approve", "reject")):
+        return {"id": w["request_S"]["id"]}
+    if name.startswith("cd3p_partner_application_") and not name.endswith(("create", "list")):
+        return {"id": w["application"]["id"]}
+    if name == "cd3p_agreement_status":
+        return {"organization_id": w["S"]["id"]}
+    return {"id": "current"}
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_index")
+@pytest.mark.parametrize("role", ROLES)
+def test_cd3p_actions_auth(world: dict[str, Any], role: str) -> None:
+    wrong = []
+    for check, allowed_roles in CD3P_EXPECTED.items():
+        allowed, detail = _auth(check.partition(":")[0], world[role]["name"], **_cd3p_data(world, check))
+        if allowed != (role in allowed_roles):
+            wrong.append(f"{check}: {'allowed' if allowed else 'refused'} ({detail[:200]})")
+    assert not wrong, f"{role}: " + "\n".join(wrong)
+
+
 def test_matrix_size() -> None:
     """The size reported in the issue's closing note."""
-    assert (len(ROLES), len(CHECKS)) == (10, 35)
+    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED)) == (10, 35, 23)
