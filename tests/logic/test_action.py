@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
 
@@ -174,3 +175,204 @@ class TestMembershipGate:
             role="editor",
         )
         assert editor["id"] in _members(org)
+
+    def test_invites_are_refused_before_any_account_is_created(self, agreement: dict[str, Any]) -> None:
+        admin = factories.User()
+        org = partners.organization(admin)
+        users_before = model.Session.query(model.User).count()
+        with pytest.raises(tk.NotAuthorized, match="must acknowledge the Data Sharing Agreement"):
+            call_action(
+                "user_invite",
+                {"user": admin["name"]},
+                email="new@example.org",
+                group_id=org["id"],
+                role="editor",
+            )
+        assert model.Session.query(model.User).count() == users_before
+
+    def test_organization_users_list_is_gated_too(self, agreement: dict[str, Any]) -> None:
+        admin, outsider = factories.User(), factories.User()
+        org = partners.organization(admin)
+        with pytest.raises(tk.NotAuthorized, match="has not acknowledged"):
+            call_action(
+                "organization_patch",
+                {"user": partners.site_user()},
+                id=org["id"],
+                users=[
+                    {"name": admin["name"], "capacity": "admin"},
+                    {"name": outsider["name"], "capacity": "editor"},
+                ],
+            )
+        assert outsider["id"] not in _members(org)
+
+
+APPLICATION = {
+    "organization_title": "Tech Town Neighbors",
+    "sector": "grassroots",
+    "website": "https://techtown.example.org",
+    "contact_name": "Lee Jordan",
+    "contact_email": "lee@techtown.example.org",
+    "data_description": "Hotspot loans by block group, monthly",
+    "service_area": ["district-5", "district-6"],
+    "focus_group": True,
+}
+
+
+@pytest.mark.usefixtures("clean_db")
+class TestPartnerApplications:
+    def test_approval_creates_the_organization_with_the_applicant_as_first_admin(
+        self, agreement: dict[str, Any]
+    ) -> None:
+        applicant = factories.User()
+        created = call_action("cd3p_partner_application_create", {"user": applicant["name"]}, **APPLICATION)
+        assert (created["state"], created["organization_name"], created["service_area"]) == (
+            "pending",
+            "tech-town-neighbors",
+            "district-5,district-6",
+        )
+        approved = call_action(
+            "cd3p_partner_application_approve", {"user": partners.site_user()}, id=created["id"]
+        )
+        org = call_action("organization_show", id="tech-town-neighbors")
+        assert approved["organization_id"] == org["id"]
+        assert (org["title"], org["sector"], org["service_area"]) == (
+            "Tech Town Neighbors",
+            "grassroots",
+            ["district-5", "district-6"],
+        )
+        roles = {m[0]: m[2] for m in call_action("member_list", id=org["id"], object_type="user")}
+        assert roles[applicant["id"]] == "Admin"
+        # the first admin can sign straight away
+        assert partners.sign(org, applicant)["status"]["current"] is True
+
+        with pytest.raises(tk.ValidationError, match="already been approved"):
+            call_action("cd3p_partner_application_approve", {"user": partners.site_user()}, id=created["id"])
+        with pytest.raises(tk.ValidationError, match="already been approved"):
+            call_action(
+                "cd3p_partner_application_reject",
+                {"user": partners.site_user()},
+                id=created["id"],
+                reason="x",
+            )
+        assert call_action("organization_list") == ["tech-town-neighbors"]
+
+    def test_reject_needs_a_reason_and_the_applicant_sees_it(self, agreement: dict[str, Any]) -> None:
+        applicant = factories.User()
+        created = call_action("cd3p_partner_application_create", {"user": applicant["name"]}, **APPLICATION)
+        with pytest.raises(tk.ValidationError, match="Missing value"):
+            call_action(
+                "cd3p_partner_application_reject",
+                {"user": partners.site_user()},
+                id=created["id"],
+                reason=" ",
+            )
+        assert call_action("cd3p_partner_application_show", id=created["id"])["state"] == "pending"
+        call_action(
+            "cd3p_partner_application_reject",
+            {"user": partners.site_user()},
+            id=created["id"],
+            reason="Outside Detroit",
+        )
+        mine = call_action("cd3p_partner_application_list", {"user": applicant["name"]})["results"]
+        assert [(a["state"], a["reason"]) for a in mine] == [("rejected", "Outside Detroit")]
+        assert call_action("organization_list") == []
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"sector": "bakery"}, "sector"),
+            ({"contact_email": "not-an-email"}, "contact_email"),
+            ({"service_area": ["district-9"]}, "service_area"),
+            ({"data_description": ""}, "data_description"),
+            ({"website": "javascript:alert(1)"}, "website"),
+        ],
+    )
+    def test_bad_applications_are_refused(
+        self, agreement: dict[str, Any], change: dict[str, Any], field: str
+    ) -> None:
+        applicant = factories.User()
+        with pytest.raises(tk.ValidationError) as e:
+            call_action(
+                "cd3p_partner_application_create", {"user": applicant["name"]}, **{**APPLICATION, **change}
+            )
+        assert field in e.value.error_dict
+        assert call_action("cd3p_partner_application_list", {"user": partners.site_user()})["count"] == 0
+
+    def test_one_pending_application_per_user_and_no_name_clash(self, agreement: dict[str, Any]) -> None:
+        applicant = factories.User()
+        call_action("cd3p_partner_application_create", {"user": applicant["name"]}, **APPLICATION)
+        with pytest.raises(tk.ValidationError, match="already have a pending application"):
+            call_action(
+                "cd3p_partner_application_create",
+                {"user": applicant["name"]},
+                **{**APPLICATION, "organization_title": "Another"},
+            )
+        factories.Organization(name="eastside-readers")
+        with pytest.raises(tk.ValidationError, match="already exists"):
+            call_action(
+                "cd3p_partner_application_create",
+                {"user": factories.User()["name"]},
+                **{**APPLICATION, "organization_title": "Eastside Readers"},
+            )
+
+
+@pytest.mark.usefixtures("clean_db")
+class TestMembershipRequests:
+    def test_request_acknowledges_and_approval_adds_the_member(self, agreement: dict[str, Any]) -> None:
+        admin, user = factories.User(), factories.User()
+        org = partners.organization(admin)
+        request = call_action(
+            "cd3p_membership_request_create",
+            {"user": user["name"]},
+            organization_id=org["name"],
+            role="editor",
+            message="I run the laptop clinic",
+            acknowledge=True,
+        )
+        acks = call_action(
+            "cd3p_signature_list", {"user": admin["name"]}, organization_id=org["id"], kind="acknowledge"
+        )
+        assert [a["user_name"] for a in acks["results"]] == [user["name"]]
+        assert request["acknowledgement_id"] == acks["results"][0]["id"]
+        queue = call_action(
+            "cd3p_membership_request_list", {"user": admin["name"]}, organization_id=org["id"]
+        )
+        assert [r["user_name"] for r in queue["results"]] == [user["name"]]
+
+        call_action("cd3p_membership_request_approve", {"user": admin["name"]}, id=request["id"])
+        roles = {m[0]: m[2] for m in call_action("member_list", id=org["id"], object_type="user")}
+        assert roles[user["id"]] == "Editor"
+        with pytest.raises(tk.ValidationError, match="already been approved"):
+            call_action("cd3p_membership_request_approve", {"user": admin["name"]}, id=request["id"])
+
+    def test_bad_requests_change_nothing(self, agreement: dict[str, Any]) -> None:
+        admin, user = factories.User(), factories.User()
+        org = partners.organization(admin)
+        unsigned = partners.organization(factories.User(), signed=False, title="Unsigned Partner")
+
+        def ask(**data: Any) -> None:
+            call_action(
+                "cd3p_membership_request_create",
+                {"user": user["name"]},
+                **{"organization_id": org["id"], "acknowledge": True, **data},
+            )
+
+        with pytest.raises(tk.ValidationError, match="Must be confirmed"):
+            ask(acknowledge=False)
+        with pytest.raises(tk.ValidationError, match="has not signed"):
+            ask(organization_id=unsigned["id"])
+        with pytest.raises(tk.ValidationError) as e:
+            ask(role="admin")
+        assert "role" in e.value.error_dict
+        assert _ledger_size() == 1  # the signed organization's signature, nothing else
+        ask()
+        with pytest.raises(tk.ValidationError, match="already asked to join"):
+            ask()
+        with pytest.raises(tk.ValidationError, match="already a member"):
+            call_action(
+                "cd3p_membership_request_create",
+                {"user": admin["name"]},
+                organization_id=org["id"],
+                acknowledge=True,
+            )
+        assert call_action("cd3p_membership_request_list", {"user": partners.site_user()})["count"] == 1

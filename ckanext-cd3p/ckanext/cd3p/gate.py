@@ -27,11 +27,17 @@ def _url(endpoint: str, **kw: Any) -> str:
         site = tk.config.get("ckan.site_url") or ""
         if endpoint == "cd3p.organization_agreement":
             return f"{site}/organization/{kw['id']}/agreement"
+        if endpoint == "cd3p.organization_join":
+            return f"{site}/organization/{kw['id']}/join"
         return f"{site}/agreement"
 
 
 def sign_url(org: model.Group) -> str:
     return _url("cd3p.organization_agreement", id=org.name)
+
+
+def join_url(org: model.Group) -> str:
+    return _url("cd3p.organization_join", id=org.name)
 
 
 def unsigned_message(org: model.Group, standing: ledger.Standing) -> str:
@@ -53,7 +59,7 @@ def unsigned_message(org: model.Group, standing: ledger.Standing) -> str:
 # --- membership ---------------------------------------------------------------------------------
 
 
-def _has_partner_admin(org_id: str) -> bool:
+def has_partner_admin(org_id: str) -> bool:
     """Whether the organization already has an admin who is not a sysadmin."""
     return (
         model.Session.query(model.Member)
@@ -92,7 +98,7 @@ def check_new_members(context: Context, org: model.Group | None, users: Iterable
     a change of role of an existing member is not an addition.
     """
     actor_is_sysadmin = authz.is_sysadmin(context.get("user"))
-    first_admin_taken = org is not None and _has_partner_admin(org.id)
+    first_admin_taken = org is not None and has_partner_admin(org.id)
     standing = ledger.standing(org.id) if org is not None else None
     active = Agreement.active()
     for user_ref, capacity in users:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from ckan import authz
+from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p import geography, search
 
 __all__ = [
     "cd3p_about_groups",
+    "cd3p_agreement_notices",
+    "cd3p_district_labels",
+    "cd3p_district_options",
     "cd3p_facet_label",
     "cd3p_geographic_coverage_choices",
+    "cd3p_is_member",
     "cd3p_organization_sector",
+    "cd3p_sector_label",
+    "cd3p_sector_options",
+    "cd3p_utc",
 ]
 
 
@@ -69,3 +80,119 @@ def cd3p_organization_sector(organization: dict[str, Any]) -> str | None:
     """
     code = organization.get("sector") or search.organization_sectors().get(organization.get("id", ""))
     return search.sector_labels().get(code, code) if code else None
+
+
+# --- the Data Sharing Agreement pages -----------------------------------------------------------
+
+
+def cd3p_sector_options() -> list[dict[str, str]]:
+    """The organization schema's sectors, as options of CKAN's select macro."""
+    return [{"value": code, "text": label} for code, label in search.sector_labels().items()]
+
+
+def cd3p_sector_label(code: str | None) -> str:
+    """A sector code's label (the code itself when unknown)."""
+    return search.sector_labels().get(code or "", code or "")
+
+
+def _district_choices() -> list[dict[str, str]]:
+    org_schema = tk.h.scheming_get_organization_schema("organization") or {}
+    field = next((f for f in org_schema.get("fields", []) if f["field_name"] == "service_area"), None)
+    return list(tk.h.scheming_field_choices(field) or []) if field else []
+
+
+def cd3p_district_options() -> list[dict[str, str]]:
+    """The council districts of the organization schema's service area: ``value`` and ``label``."""
+    return _district_choices()
+
+
+def cd3p_district_labels(value: str | list[str] | None) -> list[str]:
+    """Labels of a service area stored comma-separated (or given as a list)."""
+    if not value:
+        return []
+    codes = value if isinstance(value, list) else value.split(",")
+    labels = {c["value"]: c["label"] for c in _district_choices()}
+    return [labels.get(code, code) for code in codes]
+
+
+def cd3p_utc(value: str | dt.datetime | None, with_seconds: bool = True) -> str:
+    """A timestamp in UTC, as the ledger records it: ``2026-05-01 14:03:09 UTC``."""
+    if not value:
+        return ""
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    fmt = "%Y-%m-%d %H:%M:%S UTC" if with_seconds else "%Y-%m-%d %H:%M UTC"
+    return moment.astimezone(dt.UTC).strftime(fmt)
+
+
+def _my_organizations() -> list[dict[str, Any]]:
+    """Organizations the logged-in user is a member of, each with ``capacity`` (cached per request).
+
+    For a sysadmin organization_list_for_user lists every organization as "admin"; only the ones
+    they actually belong to count here.
+    """
+    user = tk.current_user
+    if not user.is_authenticated:
+        return []
+    cached = getattr(tk.g, "_cd3p_my_organizations", None)
+    if cached is not None:
+        return cached
+    orgs = tk.get_action("organization_list_for_user")(
+        {"user": user.name}, {"id": user.name, "permission": "read"}
+    )
+    if user.sysadmin:
+        mine = []
+        for org in orgs:
+            role = authz.users_role_for_group_or_org(org["id"], user.name)
+            if role:
+                mine.append({**org, "capacity": role})
+        orgs = mine
+    tk.g._cd3p_my_organizations = orgs
+    return orgs
+
+
+def cd3p_is_member(org_id: str) -> bool:
+    """Whether the logged-in user belongs to the organization (id or name)."""
+    return any(org_id in (org["id"], org["name"]) for org in _my_organizations())
+
+
+def cd3p_agreement_notices() -> list[dict[str, Any]]:
+    """What the banner says to the logged-in user about their organizations' signatures.
+
+    Each notice has ``kind``: ``grace`` (signed an older version, rights kept until ``grace_end``;
+    shown to every member), ``unsigned`` or ``lapsed`` (no rights; shown to the organization's
+    admins, who can sign), plus ``organization`` (its dict), ``status`` (cd3p_agreement_status)
+    and ``sign_url``.
+    """
+    user = tk.current_user
+    if not user.is_authenticated:
+        return []
+    cached = getattr(tk.g, "_cd3p_agreement_notices", None)
+    if cached is not None:
+        return cached
+    notices = []
+    status_of = tk.get_action("cd3p_agreement_status")
+    for org in sorted(_my_organizations(), key=lambda o: (o.get("title") or o["name"]).lower()):
+        try:
+            status = status_of({"user": user.name}, {"organization_id": org["id"]})
+        except (tk.ObjectNotFound, tk.NotAuthorized):
+            continue
+        if not status.get("active_version"):
+            continue  # nothing to sign yet
+        if status["current"] and status["stale"]:
+            kind = "grace"
+        elif not status["current"] and org.get("capacity") == "admin":
+            kind = "lapsed" if status["stale"] else "unsigned"
+        else:
+            continue
+        notices.append(
+            {
+                "kind": kind,
+                "organization": org,
+                "status": status,
+                "sign_url": tk.h.url_for("cd3p.organization_agreement", id=org["name"]),
+            }
+        )
+    tk.g._cd3p_agreement_notices = notices
+    return notices

@@ -43,6 +43,7 @@ __all__ = [
     "member_create",
     "organization_create",
     "organization_update",
+    "user_invite",
 ]
 
 Session = model.Session
@@ -53,7 +54,14 @@ def _validate(data_dict: DataDict, schema_: dict[str, Any], context: Context) ->
     if errors:
         Session.rollback()
         raise tk.ValidationError(errors)
+    data.pop("__extras", None)  # unknown keys are ignored, never stored
+    data.pop("__junk", None)
     return data
+
+
+def _date(value: Any) -> Any:
+    """isodate gives a datetime; an effective date is a date."""
+    return value.date() if hasattr(value, "date") else value
 
 
 def _commit(context: Context) -> None:
@@ -122,7 +130,8 @@ def cd3p_agreement_list(context: Context, data_dict: DataDict) -> list[dict[str,
 
 @tk.side_effect_free
 def cd3p_agreement_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """One agreement version with its text and the SHA-256 of that text.
+    """One agreement version with its text, the SHA-256 of that text, and ``acknowledged``: whether
+    the calling user has acknowledged (or signed) it.
 
     :param id: id or version label, or ``current`` for the active version
     """
@@ -131,7 +140,10 @@ def cd3p_agreement_show(context: Context, data_dict: DataDict) -> dict[str, Any]
     agreement = Agreement.active() if data["id"] == "current" else Agreement.get(data["id"])
     if agreement is None:
         raise tk.ObjectNotFound(tk._("Agreement not found: {id}").format(id=data["id"]))
-    return _agreement_dict(agreement)
+    result = _agreement_dict(agreement)
+    user = model.User.get(context.get("user") or "")
+    result["acknowledged"] = bool(user) and ledger.has_acknowledged(user.id, agreement.id)
+    return result
 
 
 def cd3p_agreement_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -150,7 +162,7 @@ def cd3p_agreement_create(context: Context, data_dict: DataDict) -> dict[str, An
         version=data["version"],
         title=data["title"],
         body=data["body"],
-        effective_date=data.get("effective_date"),
+        effective_date=_date(data.get("effective_date")),
         state="draft",
         created_by=context.get("user"),
     )
@@ -180,9 +192,11 @@ def cd3p_agreement_update(context: Context, data_dict: DataDict) -> dict[str, An
                 ]
             }
         )
-    for field in ("title", "body", "effective_date"):
+    for field in ("title", "body"):
         if field in data:
             setattr(agreement, field, data[field])
+    if "effective_date" in data:
+        agreement.effective_date = _date(data["effective_date"])
     agreement.modified = utcnow()
     _commit(context)
     return _agreement_dict(agreement)
@@ -529,12 +543,13 @@ def cd3p_partner_application_list(context: Context, data_dict: DataDict) -> dict
     """Applications, newest first: all of them for sysadmins, the caller's own for anyone else.
 
     :param state: ``pending``, ``approved`` or ``rejected`` (optional)
+    :param mine: only the caller's own (for sysadmins; default false)
     :returns: ``count`` and ``results``
     """
     tk.check_access("cd3p_partner_application_list", context, data_dict)
     data = _validate(data_dict, schema.queue_list(), context)
     query = Session.query(PartnerApplication)
-    if not authz.is_sysadmin(context.get("user")):
+    if data["mine"] or not authz.is_sysadmin(context.get("user")):
         query = query.filter(PartnerApplication.user_id == _actor(context).id)
     if data.get("state"):
         query = query.filter(PartnerApplication.state == data["state"])
@@ -694,6 +709,7 @@ def cd3p_membership_request_list(context: Context, data_dict: DataDict) -> dict[
 
     :param organization_id: id or name (optional)
     :param state: ``pending``, ``approved`` or ``rejected`` (optional)
+    :param mine: without organization_id, only the caller's own (for sysadmins; default false)
     :returns: ``count`` and ``results``
     """
     tk.check_access("cd3p_membership_request_list", context, data_dict)
@@ -701,7 +717,7 @@ def cd3p_membership_request_list(context: Context, data_dict: DataDict) -> dict[
     query = Session.query(MembershipRequest)
     if data.get("organization_id"):
         query = query.filter(MembershipRequest.organization_id == _organization(data["organization_id"]).id)
-    elif not authz.is_sysadmin(context.get("user")):
+    elif data["mine"] or not authz.is_sysadmin(context.get("user")):
         query = query.filter(MembershipRequest.user_id == _actor(context).id)
     if data.get("state"):
         query = query.filter(MembershipRequest.state == data["state"])
@@ -790,4 +806,25 @@ def organization_update(up_func: Action, context: Context, data_dict: DataDict) 
         org = model.Group.get(data_dict.get("id") or data_dict.get("name") or "")
         if org is not None:
             gate.check_new_members(context, org, _users(data_dict))
+    return up_func(context, data_dict)
+
+
+@tk.chained_action
+def user_invite(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """Core user_invite, refused up front (before it creates the account) unless the invitee will be
+    the organization's first admin: a new account cannot have acknowledged the agreement."""
+    org = model.Group.get(data_dict.get("group_id") or "")
+    if org is not None and org.is_organization:
+        first_admin = (
+            authz.is_sysadmin(context.get("user"))
+            and data_dict.get("role") == "admin"
+            and not gate.has_partner_admin(org.id)
+        )
+        if not first_admin:
+            raise tk.NotAuthorized(
+                tk._(
+                    "New members must acknowledge the Data Sharing Agreement before they join {org}: "
+                    "ask them to register and then ask to join at {url}"
+                ).format(org=org.title or org.name, url=gate.join_url(org))
+            )
     return up_func(context, data_dict)

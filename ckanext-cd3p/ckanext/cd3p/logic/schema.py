@@ -49,6 +49,7 @@ def agreement_update(
 
 @validator_args
 def agreement_sign(
+    default: Validator,
     not_empty: Validator,
     unicode_safe: Validator,
     ignore_missing: Validator,
@@ -60,7 +61,7 @@ def agreement_sign(
         "agreement_id": [not_empty, unicode_safe],
         "signatory_name": [strip_value, not_empty, unicode_safe],
         "signatory_title": [strip_value, not_empty, unicode_safe],
-        "confirm_authority": [cd3p_checked],
+        "confirm_authority": [default(False), cd3p_checked],
         "text_sha256": [ignore_missing, unicode_safe],
     }
 
@@ -149,9 +150,11 @@ def queue_list(
     one_of: Validator,
     default: Validator,
     natural_number_validator: Validator,
+    boolean_validator: Validator,
 ) -> Schema:
     return {
         "organization_id": [ignore_missing, unicode_safe],
+        "mine": [default(False), boolean_validator],
         "state": [ignore_missing, one_of(["pending", "approved", "rejected"])],
         "limit": [default(100), natural_number_validator],
         "offset": [default(0), natural_number_validator],
@@ -171,5 +174,5 @@ def membership_request_create(
         "organization_id": [not_empty, unicode_safe],
         "role": [default("member"), one_of(REQUEST_ROLES)],
         "message": [ignore_missing, unicode_safe],
-        "acknowledge": [cd3p_checked],
+        "acknowledge": [default(False), cd3p_checked],
     }
