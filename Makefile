@@ -22,7 +22,7 @@ help:
 	@echo "make test    set up the test environment and run the whole suite"
 	@echo "make stop    stop every process the project started"
 	@echo "make status  show what is running"
-	@echo "make bench   benchmarks (DataStore load vs raw COPY)"
+	@echo "make bench   benchmarks (DataStore load vs raw COPY; the agreement gate vs CKAN alone)"
 	@echo "make lint    ruff"
 
 # Virtualenv with the pinned stack; reinstalled only when a requirements file or setup.py changes.
@@ -64,6 +64,7 @@ bench: services
 	scripts/portal.sh setup development
 	scripts/portal.sh start development
 	$(BIN)/python benchmarks/bench_load.py
+	$(BIN)/python benchmarks/bench_gate.py
 
 lint: install
 	$(BIN)/ruff check ckanext-cd3p tests benchmarks

@@ -55,3 +55,47 @@ def coverage_choices() -> list[dict[str, str]]:
     choices = [{"value": p.code, "label": p.label} for p in places().values()]
     choices.append({"value": CUSTOM, "label": "Other area (enter GeoJSON below)"})
     return choices
+
+
+@dataclass(frozen=True)
+class Tract:
+    """A 2010 census tract of Detroit and the places its interior point falls in."""
+
+    geoid: str
+    name: str
+    district: str  # "district-3"
+    neighborhood: str  # "neighborhood-arden-park"
+
+
+@functools.lru_cache(maxsize=1)
+def tracts() -> dict[str, Tract]:
+    """Detroit's census tracts by GEOID, each assigned to one council district and one neighbourhood.
+
+    A tract belongs to the city, a district or a neighbourhood when its Census Bureau interior point
+    (TIGER ``INTPTLAT``/``INTPTLON``) lies inside that boundary. Interior points, not areas: every
+    tract then counts once, in one place, and aggregates add up to the city. With the shipped files,
+    297 of Wayne County's 611 tracts are in the city, and each falls in exactly one district and one
+    neighbourhood.
+    """
+    from shapely.geometry import Point, shape
+    from shapely.prepared import prep
+
+    city = prep(shape(places()[WHOLE_CITY].geometry))
+    districts = [
+        (code, prep(shape(p.geometry))) for code, p in places().items() if code.startswith("district-")
+    ]
+    hoods = [
+        (code, prep(shape(p.geometry))) for code, p in places().items() if code.startswith("neighborhood-")
+    ]
+    found: dict[str, Tract] = {}
+    for feature in _features("wayne_tracts_tiger2010.geojson"):
+        props = feature["properties"]
+        point = Point(float(props["INTPTLON"]), float(props["INTPTLAT"]))
+        if not city.contains(point):
+            continue
+        district = next((code for code, shape_ in districts if shape_.contains(point)), None)
+        hood = next((code for code, shape_ in hoods if shape_.contains(point)), None)
+        if district is None or hood is None:
+            continue  # on no shipped boundary: counted in no district, so not in the city either
+        found[props["GEOID"]] = Tract(props["GEOID"], props["NAMELSAD"], district, hood)
+    return found
