@@ -13,7 +13,9 @@ acknowledged) and a partner-tier dataset created for the run and purged afterwar
 - ``package_show`` of the partner-tier dataset as the member, and ``package_search`` as the member
   (labels filter in Solr), each against the same call by a sysadmin (who skips labels: the floor).
 
-Reports the median and 95th percentile in milliseconds and the difference per call.
+Reports the median and 95th percentile in milliseconds and the difference per call. The run's
+signature and acknowledgement stay in the ledger, which is append-only, under the purged names
+``bench-*``.
 """
 
 from __future__ import annotations
