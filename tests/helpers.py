@@ -10,8 +10,11 @@ from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
 
 
-def wait_for_xloader(resource_id: str, timeout: float = 120) -> dict[str, Any]:
-    """Polls xloader_status until the job ends; fails the test if it never does (a hung job)."""
+def wait_for_xloader(resource_id: str, timeout: float = 120, after: str | None = None) -> dict[str, Any]:
+    """Polls xloader_status until the job ends; fails the test if it never does (a hung job).
+
+    ``after``: the ``job_id`` of an earlier job of the resource, whose status is not the answer.
+    """
     deadline = time.monotonic() + timeout
     status: dict[str, Any] = {}
     while time.monotonic() < deadline:
@@ -19,7 +22,7 @@ def wait_for_xloader(resource_id: str, timeout: float = 120) -> dict[str, Any]:
             status = call_action("xloader_status", {"ignore_auth": True}, resource_id=resource_id)
         except tk.ObjectNotFound:
             status = {}
-        if status.get("status") in ("complete", "error"):
+        if status.get("status") in ("complete", "error") and (after is None or status.get("job_id") != after):
             return status
         time.sleep(0.5)
     pytest.fail(f"xloader job for {resource_id} did not finish within {timeout}s: {status}")

@@ -10,7 +10,8 @@ from ckan.common import CKANConfig
 from ckan.lib.plugins import DefaultPermissionLabels
 from ckan.plugins import toolkit as tk
 
-from ckanext.cd3p import search, visibility
+from ckanext.cd3p import indicators, search, visibility
+from ckanext.xloader.interfaces import IXloader
 
 
 @tk.blanket.actions
@@ -23,6 +24,7 @@ from ckanext.cd3p import search, visibility
 class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels):
     p.implements(p.IConfigurer)
     p.implements(p.IPermissionLabels)
+    p.implements(IXloader, inherit=True)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IOrganizationController, inherit=True)
@@ -65,3 +67,7 @@ class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels):
     def get_user_dataset_labels(self, user_obj: Any) -> list[str]:
         labels = super().get_user_dataset_labels(user_obj)
         return labels + visibility.partner_user_labels(user_obj, labels)
+
+    # IXloader: a table loaded by the worker is read afresh by the indicators
+    def after_upload(self, context: Any, resource_dict: dict[str, Any], dataset_dict: dict[str, Any]) -> None:
+        indicators.invalidate(resource_dict["id"])

@@ -15,7 +15,7 @@ from ckan.lib.munge import munge_title_to_name
 from ckan.plugins import toolkit as tk
 from ckan.types import Action, Context, DataDict
 
-from ckanext.cd3p import config, gate, ledger, notify
+from ckanext.cd3p import config, gate, indicators, ledger, notify
 from ckanext.cd3p.logic import schema
 from ckanext.cd3p.model import Agreement, LedgerEntry, MembershipRequest, PartnerApplication, utcnow
 
@@ -28,6 +28,9 @@ __all__ = [
     "cd3p_agreement_sign",
     "cd3p_agreement_status",
     "cd3p_agreement_update",
+    "cd3p_indicator_list",
+    "cd3p_indicator_refresh",
+    "cd3p_indicator_show",
     "cd3p_ledger_verify",
     "cd3p_membership_request_approve",
     "cd3p_membership_request_create",
@@ -38,8 +41,12 @@ __all__ = [
     "cd3p_partner_application_list",
     "cd3p_partner_application_reject",
     "cd3p_partner_application_show",
+    "cd3p_place_show",
     "cd3p_signature_list",
     "cd3p_signature_revoke",
+    "datastore_create",
+    "datastore_delete",
+    "datastore_upsert",
     "member_create",
     "organization_create",
     "organization_update",
@@ -765,6 +772,118 @@ def cd3p_membership_request_reject(context: Context, data_dict: DataDict) -> dic
     _commit(context)
     notify.request_decided(row)
     return row.as_dict()
+
+
+# --- indicators ---------------------------------------------------------------------------------
+
+
+@tk.side_effect_free
+def cd3p_indicator_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """The registered indicators (``indicators.yaml``), optionally of one topic.
+
+    :param topic: e.g. ``connectivity``, ``devices``, ``education``, ``income``, ``workforce``
+    """
+    tk.check_access("cd3p_indicator_list", context, data_dict)
+    data = _validate(data_dict, schema.indicator_list(), context)
+    found = [i.as_dict() for i in indicators.registry().indicators.values()]
+    if data.get("topic"):
+        found = [i for i in found if i["topic"] == data["topic"]]
+    return found
+
+
+@tk.side_effect_free
+def cd3p_indicator_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """An indicator's value for every place of a level, computed from the DataStore.
+
+    Values are read with ``datastore_search`` in the caller's name, so a source the caller may not
+    read is refused. Each value has ``id``, ``name``, ``value`` (None: no data), ``numerator``,
+    ``denominator``, ``moe``, ``suppressed`` (below the source's small-cell threshold, outside the
+    partner tier), ``tracts`` and ``tracts_with_data``.
+
+    :param id: indicator id (see cd3p_indicator_list)
+    :param level: ``tract`` (default), ``council_district``, ``neighborhood`` or ``city``
+    :returns: ``indicator``, ``level``, ``values``, ``citywide``, ``vintage``, ``sources``,
+        ``small_cell_threshold``
+    """
+    tk.check_access("cd3p_indicator_show", context, data_dict)
+    data = _validate(data_dict, schema.indicator_show(), context)
+    if data["id"] not in indicators.registry().indicators:
+        raise tk.ObjectNotFound(tk._("Indicator not found: {id}").format(id=data["id"]))
+    return indicators.compute(context, data["id"], data["level"])
+
+
+@tk.side_effect_free
+def cd3p_place_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Every indicator for one place, next to the city's value.
+
+    :param level: ``tract``, ``council_district``, ``neighborhood`` or ``city``
+    :param id: the place: a tract GEOID, ``district-3``, ``neighborhood-<slug>`` or ``city``
+    :returns: ``level``, ``id``, ``name`` and ``indicators``: for each, ``indicator``, ``value`` (as in
+        cd3p_indicator_show), ``citywide``, ``vintage``; indicators whose source the caller may
+        not read are left out and listed in ``withheld``
+    """
+    tk.check_access("cd3p_place_show", context, data_dict)
+    data = _validate(data_dict, schema.place_show(), context)
+    result: dict[str, Any] = {"level": data["level"], "id": data["id"], "indicators": [], "withheld": []}
+    for indicator_id in indicators.registry().indicators:
+        try:
+            shown = indicators.compute(context, indicator_id, data["level"])
+        except tk.NotAuthorized:
+            result["withheld"].append(indicator_id)
+            continue
+        place = next((v for v in shown["values"] if v["id"] == data["id"]), None)
+        if place is None:
+            raise tk.ObjectNotFound(
+                tk._("No {level} with id {id} in Detroit").format(level=data["level"], id=data["id"])
+            )
+        result["name"] = place["name"]
+        result["indicators"].append(
+            {
+                "indicator": shown["indicator"],
+                "value": place,
+                "citywide": shown["citywide"],
+                "vintage": shown["vintage"],
+            }
+        )
+    return result
+
+
+def cd3p_indicator_refresh(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Forgets every cached source read, so the next request recomputes from the DataStore
+    (sysadmins). Changes to source tables already do this for their own table."""
+    tk.check_access("cd3p_indicator_refresh", context, data_dict)
+    indicators.invalidate_all()
+    return {"refreshed": True}
+
+
+# --- indicator sources changed: forget what was read from them ----------------------------------
+
+
+def _changed(resource_id: Any) -> None:
+    if resource_id:
+        indicators.invalidate(str(resource_id))
+
+
+@tk.chained_action
+def datastore_create(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """Core datastore_create; a source table of an indicator is recomputed on the next request."""
+    result = up_func(context, data_dict)
+    _changed(result.get("resource_id"))
+    return result
+
+
+@tk.chained_action
+def datastore_upsert(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    result = up_func(context, data_dict)
+    _changed(data_dict.get("resource_id"))
+    return result
+
+
+@tk.chained_action
+def datastore_delete(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    result = up_func(context, data_dict)
+    _changed(data_dict.get("resource_id"))
+    return result
 
 
 # --- the membership gate on core actions --------------------------------------------------------

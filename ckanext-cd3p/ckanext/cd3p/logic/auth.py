@@ -24,6 +24,9 @@ __all__ = [
     "cd3p_agreement_sign",
     "cd3p_agreement_status",
     "cd3p_agreement_update",
+    "cd3p_indicator_list",
+    "cd3p_indicator_refresh",
+    "cd3p_indicator_show",
     "cd3p_ledger_verify",
     "cd3p_membership_request_approve",
     "cd3p_membership_request_create",
@@ -34,6 +37,7 @@ __all__ = [
     "cd3p_partner_application_list",
     "cd3p_partner_application_reject",
     "cd3p_partner_application_show",
+    "cd3p_place_show",
     "cd3p_signature_list",
     "cd3p_signature_revoke",
     "datastore_create",
@@ -113,6 +117,30 @@ def cd3p_agreement_acknowledge(context: Context, data_dict: DataDict | None) -> 
 def cd3p_agreement_status(context: Context, data_dict: DataDict | None) -> AuthResult:
     """Public: which partners have signed, and which version, is part of the city's promise."""
     return ALLOWED
+
+
+# --- indicators ---------------------------------------------------------------------------------
+
+
+@tk.auth_allow_anonymous_access
+def cd3p_indicator_list(context: Context, data_dict: DataDict | None) -> AuthResult:
+    return ALLOWED
+
+
+@tk.auth_allow_anonymous_access
+def cd3p_indicator_show(context: Context, data_dict: DataDict | None) -> AuthResult:
+    """Anyone; the values come through datastore_search in the caller's name, which checks the
+    source tables' own access."""
+    return ALLOWED
+
+
+@tk.auth_allow_anonymous_access
+def cd3p_place_show(context: Context, data_dict: DataDict | None) -> AuthResult:
+    """Anyone; indicators whose source the caller may not read are withheld by the action."""
+    return ALLOWED
+
+
+cd3p_indicator_refresh = _sysadmins_only
 
 
 # --- the ledger ---------------------------------------------------------------------------------

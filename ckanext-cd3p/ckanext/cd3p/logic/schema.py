@@ -5,6 +5,8 @@ from __future__ import annotations
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator
 
+from ckanext.cd3p.indicators import LEVELS
+
 ROLES = ["member", "editor", "admin"]
 REQUEST_ROLES = ["member", "editor"]
 
@@ -176,3 +178,20 @@ def membership_request_create(
         "message": [ignore_missing, unicode_safe],
         "acknowledge": [default(False), cd3p_checked],
     }
+
+
+@validator_args
+def indicator_list(ignore_missing: Validator, unicode_safe: Validator) -> Schema:
+    return {"topic": [ignore_missing, unicode_safe]}
+
+
+@validator_args
+def indicator_show(
+    not_empty: Validator, unicode_safe: Validator, default: Validator, one_of: Validator
+) -> Schema:
+    return {"id": [not_empty, unicode_safe], "level": [default("tract"), one_of(list(LEVELS))]}
+
+
+@validator_args
+def place_show(not_empty: Validator, unicode_safe: Validator, one_of: Validator) -> Schema:
+    return {"level": [not_empty, one_of(list(LEVELS))], "id": [not_empty, unicode_safe]}

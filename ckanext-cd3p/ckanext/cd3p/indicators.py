@@ -1,0 +1,336 @@
+"""Digital-equity indicators computed from the DataStore.
+
+The registry (``indicators.yaml``) says which DataStore columns make each indicator. Values are read
+with ``datastore_search`` in the caller's name, one call per source table, filtered to Detroit's tracts,
+so the DataStore's access rules apply (a partner-tier source is refused to the public). Aggregates for
+council districts, neighbourhoods and the city are sums of numerators over sums of denominators
+(e.g. households x share), never averages of percentages; tracts are assigned to places by their
+interior points (:func:`ckanext.cd3p.geography.tracts`).
+
+Missing values stay missing ("no data", never zero) and are left out of aggregates, which report how
+many tracts had data. A value whose denominator is below the source dataset's small-cell threshold is
+suppressed for callers outside the partner tier.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from ckan import authz, model
+from ckan.lib.plugins import get_permission_labels
+from ckan.plugins import toolkit as tk
+from ckan.types import Context
+
+from ckanext.cd3p import gate, geography
+
+log = logging.getLogger(__name__)
+
+log = logging.getLogger(__name__)
+
+REGISTRY = Path(__file__).parent / "indicators.yaml"
+CACHE_TTL = 24 * 3600  # seconds; a change to a source table invalidates sooner (see invalidate)
+CACHE_TTL = 24 * 3600  # seconds; changes invalidate sooner (see invalidate)
+LEVELS = ("tract", "council_district", "neighborhood", "city")
+KINDS = ("share", "percent", "amount")
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    dataset: str
+    resource: str
+    key: str
+    level: str
+    vintage: str
+    citation: str
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    title: str
+    description: str
+    topic: str
+    unit: str
+    direction: str
+    source: str
+    column: str
+    kind: str
+    weight_source: str
+    weight_column: str
+    weight_label: str
+    complement: bool = False
+    caveat: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "topic": self.topic,
+            "unit": self.unit,
+            "direction": self.direction,
+            "source": self.source,
+            "column": self.column,
+            "kind": self.kind,
+            "complement": self.complement,
+            "weight": {
+                "source": self.weight_source,
+                "column": self.weight_column,
+                "label": self.weight_label,
+            },
+            "caveat": self.caveat,
+        }
+
+
+@dataclass(frozen=True)
+class Registry:
+    sources: dict[str, Source] = field(default_factory=dict)
+    indicators: dict[str, Indicator] = field(default_factory=dict)
+
+
+@functools.lru_cache(maxsize=1)
+def registry() -> Registry:
+    """The shipped registry, checked once per process: an unknown source or kind is an error."""
+    raw = yaml.safe_load(REGISTRY.read_text(encoding="utf-8"))
+    sources = {sid: Source(id=sid, **spec) for sid, spec in raw["sources"].items()}
+    indicators: dict[str, Indicator] = {}
+    for spec in raw["indicators"]:
+        weight = spec.pop("weight")
+        ind = Indicator(
+            weight_source=weight["source"],
+            weight_column=weight["column"],
+            weight_label=weight["label"],
+            **spec,
+        )
+        if ind.source not in sources or ind.weight_source not in sources:
+            raise ValueError(f"indicator {ind.id}: unknown source")
+        if ind.kind not in KINDS or ind.direction not in ("higher", "lower"):
+            raise ValueError(f"indicator {ind.id}: kind must be one of {KINDS}, direction higher or lower")
+        indicators[ind.id] = ind
+    return Registry(sources, indicators)
+
+
+def in_partner_tier(context: Context) -> bool:
+    """Sysadmins and members of an organization with a current signature (who acknowledged it)."""
+    user = model.User.get(context.get("user") or "")
+    if user is None:
+        return False
+    if authz.is_sysadmin(user.name):
+        return True
+    return gate.PARTNER_LABEL in get_permission_labels().get_user_dataset_labels(user)
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- cache of source rows -----------------------------------------------------------------------
+# Rows read from a DataStore table are kept in Redis under the table's version number, which is
+# bumped whenever the table changes (datastore_create/upsert/delete, an xloader load) or a sysadmin
+# refreshes. Access is checked on every read before the cache is used. Without Redis, every read
+# goes to the DataStore.
+
+
+def _redis() -> Any:
+    from ckan.lib.redis import connect_to_redis
+
+    return connect_to_redis()
+
+
+def _version_key(resource_id: str) -> str:
+    return f"cd3p:indicators:version:{resource_id}"
+
+
+def invalidate(resource_id: str) -> None:
+    """Forgets every cached read of one DataStore table."""
+    try:
+        _redis().incr(_version_key(resource_id))
+    except Exception:  # Redis down: nothing is served from it either (see _cached)
+        log.warning("cd3p: could not invalidate indicator cache of %s", resource_id, exc_info=True)
+
+
+def invalidate_all() -> None:
+    try:
+        _redis().incr("cd3p:indicators:generation")
+    except Exception:
+        log.warning("cd3p: could not invalidate the indicator cache", exc_info=True)
+
+
+def _cached(resource_id: str, columns: list[str], fetch: Any) -> dict[str, dict[str, Any]]:
+    try:
+        r = _redis()
+        generation, version = r.mget("cd3p:indicators:generation", _version_key(resource_id))
+        digest = hashlib.sha1(json.dumps(columns).encode()).hexdigest()[:16]
+        key = f"cd3p:indicators:rows:{int(generation or 0)}:{resource_id}:{int(version or 0)}:{digest}"
+        hit = r.get(key)
+    except Exception:
+        log.warning("cd3p: indicator cache unavailable; reading the DataStore", exc_info=True)
+        return fetch()
+    if hit is not None:
+        return json.loads(hit)
+    rows = fetch()
+    try:
+        r.set(key, json.dumps(rows, default=str), ex=CACHE_TTL)
+    except Exception:
+        log.warning("cd3p: could not cache indicator rows", exc_info=True)
+    return rows
+
+
+def _read(
+    context: Context, source: Source, columns: set[str]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The source dataset and its rows for Detroit's tracts (key -> record), in the caller's name."""
+    dataset = tk.get_action("package_show")(dict(context), {"id": source.dataset})
+    resource = next(
+        (r for r in dataset["resources"] if r.get("name") == source.resource and r.get("datastore_active")),
+        None,
+    )
+    if resource is None:
+        raise tk.ObjectNotFound(
+            tk._("The table {resource} of {dataset} is not in the DataStore").format(
+                resource=source.resource, dataset=source.dataset
+            )
+        )
+    tracts = geography.tracts()
+    fields = sorted({source.key, *columns})
+    tk.check_access("datastore_search", dict(context), {"resource_id": resource["id"]})
+
+    def fetch() -> dict[str, dict[str, Any]]:
+        result = tk.get_action("datastore_search")(
+            dict(context),
+            {
+                "resource_id": resource["id"],
+                "fields": fields,
+                "filters": {source.key: sorted(tracts)},
+                "limit": len(tracts) + 1,
+            },
+        )
+        return {str(r[source.key]): r for r in result["records"]}
+
+    dataset["_resource"] = resource
+    return dataset, _cached(resource["id"], fields, fetch)
+
+
+def _place(level: str, tract: geography.Tract) -> str:
+    return {
+        "tract": tract.geoid,
+        "council_district": tract.district,
+        "neighborhood": tract.neighborhood,
+        "city": geography.WHOLE_CITY,
+    }[level]
+
+
+def _name(level: str, code: str) -> str:
+    if level == "tract":
+        return geography.tracts()[code].name
+    if level == "city":
+        return "City of Detroit"
+    label = geography.places()[code].label
+    return label.removeprefix("Neighborhood: ")
+
+
+def compute(context: Context, indicator_id: str, level: str) -> dict[str, Any]:
+    """Every place's value at one level, the citywide value, the vintage and the sources."""
+    reg = registry()
+    ind = reg.indicators[indicator_id]
+    source, weight_source = reg.sources[ind.source], reg.sources[ind.weight_source]
+    if source.id == weight_source.id:
+        dataset, rows = _read(context, source, {ind.column, ind.weight_column})
+        weight_dataset, weights = dataset, rows
+    else:
+        dataset, rows = _read(context, source, {ind.column})
+        weight_dataset, weights = _read(context, weight_source, {ind.weight_column})
+    threshold = int(dataset.get("small_cell_threshold") or 11)
+    partner = in_partner_tier(context)
+    scale = 100.0 if ind.kind in ("share", "percent") else 1.0
+
+    # Each tract's numerator and denominator (None: no data).
+    parts: dict[str, tuple[float, float] | None] = {}
+    for geoid in geography.tracts():
+        value = _number(rows.get(geoid, {}).get(ind.column))
+        weight = _number(weights.get(geoid, {}).get(ind.weight_column))
+        if value is None or weight is None:
+            parts[geoid] = None
+            continue
+        share = value / 100.0 if ind.kind == "percent" else value
+        if ind.complement:
+            share = 1.0 - share
+        parts[geoid] = (weight * share, weight)
+
+    def aggregate(at: str) -> list[dict[str, Any]]:
+        sums: dict[str, list[float]] = {}
+        counts: dict[str, list[int]] = {}
+        for geoid, tract in geography.tracts().items():
+            place = _place(at, tract)
+            total = sums.setdefault(place, [0.0, 0.0])
+            count = counts.setdefault(place, [0, 0])
+            count[1] += 1
+            part = parts[geoid]
+            if part is not None:
+                total[0] += part[0]
+                total[1] += part[1]
+                count[0] += 1
+        return [_entry(at, code, sums[code], counts[code]) for code in sorted(sums)]
+
+    def _entry(at: str, code: str, total: list[float], count: list[int]) -> dict[str, Any]:
+        numerator, denominator = total
+        out: dict[str, Any] = {
+            "id": code,
+            "name": _name(at, code),
+            "value": None,
+            "numerator": None,
+            "denominator": None,
+            "moe": None,  # the shipped sources carry no margins of error
+            "suppressed": False,
+            "tracts": count[1],
+            "tracts_with_data": count[0],
+        }
+        if count[0] == 0 or denominator <= 0:
+            return out
+        if denominator < threshold and not partner:
+            out["suppressed"] = True
+            return out
+        out.update(
+            value=numerator / denominator * scale,
+            numerator=None if ind.kind == "amount" else numerator,
+            denominator=denominator,
+        )
+        return out
+
+    values = aggregate(level)
+    citywide = aggregate("city")[0]
+    sources = [
+        {
+            "id": src.id,
+            "dataset": ds["name"],
+            "title": ds["title"],
+            "resource_id": ds["_resource"]["id"],
+            "vintage": src.vintage,
+            "citation": src.citation,
+        }
+        for src, ds in ((source, dataset), (weight_source, weight_dataset))
+    ]
+    if sources[0]["id"] == sources[1]["id"]:
+        sources = sources[:1]
+    return {
+        "indicator": ind.as_dict(),
+        "level": level,
+        "values": values,
+        "citywide": citywide,
+        "vintage": source.vintage,
+        "sources": sources,
+        "small_cell_threshold": threshold,
+    }
