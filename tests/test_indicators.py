@@ -194,14 +194,15 @@ def test_unknown_indicator_and_level(sources: dict[str, Any]) -> None:
 def test_list_by_topic() -> None:
     ids = [i["id"] for i in call_action("cd3p_indicator_list", topic="devices")]
     assert ids == ["households-without-computer"]
-    assert len(call_action("cd3p_indicator_list")) == 9
+    assert len(call_action("cd3p_indicator_list")) == 10
+    assert call_action("cd3p_indicator_list", topic="index")[0]["kind"] == "index"
 
 
 def test_place_shows_every_indicator_against_the_city(sources: dict[str, Any]) -> None:
     place = call_action("cd3p_place_show", level="council_district", id="district-3")
 
     assert place["name"] == "Council District 3"
-    assert [i["indicator"]["id"] for i in place["indicators"]] == list(indicators.registry().indicators)
+    assert [i["indicator"]["id"] for i in place["indicators"]] == indicators.registry().ids()
     poverty = next(i for i in place["indicators"] if i["indicator"]["id"] == "poverty-rate")
     by_district = {v["id"]: v for v in show("poverty-rate", "council_district")["values"]}
     assert poverty["value"] == by_district["district-3"]
@@ -219,7 +220,9 @@ def test_place_withholds_what_the_caller_may_not_read(sources: dict[str, Any]) -
     )
     place = call_action("cd3p_place_show", {"user": "", "ignore_auth": False}, level="city", id="city")
     assert place["withheld"] == ["households-no-internet"]
-    assert len(place["indicators"]) == 8
+    assert len(place["indicators"]) == 9  # the index is computed without the withheld component
+    index = next(i for i in place["indicators"] if i["indicator"]["id"] == "digital-equity-index")
+    assert index["value"]["value"] is not None
 
 
 def test_a_datastore_change_reaches_the_next_request(sources: dict[str, Any]) -> None:
@@ -335,3 +338,66 @@ def test_values_are_cached_until_a_change_or_a_refresh(sources: dict[str, Any]) 
         call_action("cd3p_indicator_refresh", {"user": factories.User()["name"], "ignore_auth": False})
     call_action("cd3p_indicator_refresh", {"user": partners.site_user(), "ignore_auth": False})
     assert show("households-without-computer", "city")["citywide"]["value"] == pytest.approx(100.0)
+
+
+def test_digital_equity_index_from_the_source_files(sources: dict[str, Any]) -> None:
+    """The method on the index's page, done here from the files: orient, min-max over Detroit's
+    tracts, mean per sub-score (half the components at least), mean of the two."""
+    acs = {r["geoid"]: r for r in _acs_rows()}
+    pov = {r["GEOID"]: r for r in _csv_rows("michigan_tracts_acs2014_2018_poverty_unemployment.csv", "GEOID")}
+    oeps = {r["FIPS"]: r for r in _csv_rows("oeps_tract_2019_no_internet.csv", "FIPS")}
+    detroit = list(geography.tracts())
+
+    def col(rows: dict[str, Any], column: str, weight: str, transform: Any = lambda x: x) -> dict[str, float]:
+        """A component's tract values; a value counts only with a positive weight (its universe)."""
+        out = {}
+        for g in detroit:
+            x, w = _num(rows.get(g, {}).get(column)), _num(acs[g][weight])
+            if x is not None and w is not None and w > 0:
+                out[g] = transform(x)
+        return out
+
+    need = {  # higher = more need
+        "access": [
+            col(acs, "f_broadband", "households", lambda x: 1 - x),
+            col(acs, "f_computer", "households", lambda x: 1 - x),
+            col(oeps, "NoIntP", "households"),
+            col(acs, "d_mbps", "tests", lambda x: -x),
+            col(acs, "n_isp", "households", lambda x: -x),
+        ],
+        "socioeconomic": [
+            col(pov, "povP", "population"),
+            col(pov, "unempP", "population"),
+            col(acs, "f_ba", "population", lambda x: -x),
+            col(acs, "mhi", "households", lambda x: -x),
+        ],
+    }
+    scaled = {
+        group: [
+            {g: (v - min(c.values())) / (max(c.values()) - min(c.values())) for g, v in c.items()}
+            for c in comps
+        ]
+        for group, comps in need.items()
+    }
+    expected: dict[str, float] = {}
+    for g in detroit:
+        subs = []
+        for _group, comps in scaled.items():
+            present = [c[g] for c in comps if g in c]
+            if len(present) >= (len(comps) + 1) // 2:
+                subs.append(100 * sum(present) / len(present))
+        if len(subs) == 2:
+            expected[g] = sum(subs) / 2
+
+    result = show("digital-equity-index")
+
+    got = {v["id"]: v["value"] for v in result["values"] if v["value"] is not None}
+    assert set(got) == set(expected)
+    for g, value in expected.items():
+        assert got[g] == pytest.approx(value), g
+    assert min(got.values()) >= 0
+    assert max(got.values()) <= 100
+    weights = {g: _num(acs[g]["households"]) or 0.0 for g in expected}
+    city = sum(expected[g] * weights[g] for g in expected) / sum(weights.values())
+    assert result["citywide"]["value"] == pytest.approx(city)
+    assert result["withheld"] == []

@@ -91,9 +91,54 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class Index:
+    """A composite score of indicators (the Digital Equity Index)."""
+
+    id: str
+    title: str
+    description: str
+    topic: str
+    unit: str
+    direction: str
+    weight_source: str
+    weight_column: str
+    weight_label: str
+    components: dict[str, tuple[str, ...]]
+    caveat: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "topic": self.topic,
+            "unit": self.unit,
+            "direction": self.direction,
+            "kind": "index",
+            "components": {name: list(ids) for name, ids in self.components.items()},
+            "weight": {
+                "source": self.weight_source,
+                "column": self.weight_column,
+                "label": self.weight_label,
+            },
+            "caveat": self.caveat,
+        }
+
+
+@dataclass(frozen=True)
 class Registry:
     sources: dict[str, Source] = field(default_factory=dict)
     indicators: dict[str, Indicator] = field(default_factory=dict)
+    index: Index | None = None
+
+    def ids(self) -> list[str]:
+        """Every indicator id, the index last."""
+        return [*self.indicators, *([self.index.id] if self.index else [])]
+
+    def describe(self, indicator_id: str) -> dict[str, Any]:
+        if self.index is not None and indicator_id == self.index.id:
+            return self.index.as_dict()
+        return self.indicators[indicator_id].as_dict()
 
 
 @functools.lru_cache(maxsize=1)
@@ -115,7 +160,22 @@ def registry() -> Registry:
         if ind.kind not in KINDS or ind.direction not in ("higher", "lower"):
             raise ValueError(f"indicator {ind.id}: kind must be one of {KINDS}, direction higher or lower")
         indicators[ind.id] = ind
-    return Registry(sources, indicators)
+    index = None
+    if raw.get("index"):
+        spec = dict(raw["index"])
+        weight = spec.pop("weight")
+        components = {name: tuple(ids) for name, ids in spec.pop("components").items()}
+        unknown = [i for ids in components.values() for i in ids if i not in indicators]
+        if unknown or weight["source"] not in sources:
+            raise ValueError(f"index {spec['id']}: unknown components or source {unknown}")
+        index = Index(
+            weight_source=weight["source"],
+            weight_column=weight["column"],
+            weight_label=weight["label"],
+            components=components,
+            **spec,
+        )
+    return Registry(sources, indicators, index)
 
 
 def in_partner_tier(context: Context) -> bool:
@@ -242,9 +302,15 @@ def _name(level: str, code: str) -> str:
     return label.removeprefix("Neighborhood: ")
 
 
-def compute(context: Context, indicator_id: str, level: str) -> dict[str, Any]:
-    """Every place's value at one level, the citywide value, the vintage and the sources."""
+def compute(context: Context, indicator_id: str, level: str, suppress: bool = True) -> dict[str, Any]:
+    """Every place's value at one level, the citywide value, the vintage and the sources.
+
+    ``suppress=False`` is for building the index from every tract's value; the index's own output
+    is then suppressed where its households are below the threshold.
+    """
     reg = registry()
+    if reg.index is not None and indicator_id == reg.index.id:
+        return compute_index(context, level)
     ind = reg.indicators[indicator_id]
     source, weight_source = reg.sources[ind.source], reg.sources[ind.weight_source]
     if source.id == weight_source.id:
@@ -254,7 +320,7 @@ def compute(context: Context, indicator_id: str, level: str) -> dict[str, Any]:
         dataset, rows = _read(context, source, {ind.column})
         weight_dataset, weights = _read(context, weight_source, {ind.weight_column})
     threshold = int(dataset.get("small_cell_threshold") or 11)
-    partner = in_partner_tier(context)
+    partner = not suppress or in_partner_tier(context)
     scale = 100.0 if ind.kind in ("share", "percent") else 1.0
 
     # Each tract's numerator and denominator (None: no data).
@@ -333,4 +399,109 @@ def compute(context: Context, indicator_id: str, level: str) -> dict[str, Any]:
         "vintage": source.vintage,
         "sources": sources,
         "small_cell_threshold": threshold,
+    }
+
+
+def compute_index(context: Context, level: str) -> dict[str, Any]:
+    """The Digital Equity Index: see ``index`` in indicators.yaml for the method.
+
+    Components whose source the caller may not read are left out (listed in ``withheld``); a
+    sub-score needs at least half of its components.
+    """
+    reg = registry()
+    index = reg.index
+    assert index is not None
+    tracts = geography.tracts()
+    normalised: dict[str, dict[str, dict[str, float]]] = {}  # sub-score -> component -> geoid -> 0..1
+    withheld: list[str] = []
+    sources: dict[str, dict[str, Any]] = {}
+    vintages: list[str] = []
+    for group, ids in index.components.items():
+        normalised[group] = {}
+        for indicator_id in ids:
+            try:
+                shown = compute(context, indicator_id, "tract", suppress=False)
+            except tk.NotAuthorized:
+                withheld.append(indicator_id)
+                continue
+            for src in shown["sources"]:
+                sources.setdefault(src["id"], src)
+            if shown["vintage"] not in vintages:
+                vintages.append(shown["vintage"])
+            sign = 1.0 if shown["indicator"]["direction"] == "higher" else -1.0
+            values = {v["id"]: sign * v["value"] for v in shown["values"] if v["value"] is not None}
+            if not values:
+                continue
+            low, high = min(values.values()), max(values.values())
+            span = (high - low) or 1.0
+            normalised[group][indicator_id] = {g: (x - low) / span for g, x in values.items()}
+
+    weight_dataset, weights = _read(context, reg.sources[index.weight_source], {index.weight_column})
+    threshold = int(weight_dataset.get("small_cell_threshold") or 11)
+    partner = in_partner_tier(context)
+
+    scores: dict[str, dict[str, float | None]] = {}
+    for geoid in tracts:
+        entry: dict[str, float | None] = {}
+        for group, components in normalised.items():
+            present = [c[geoid] for c in components.values() if geoid in c]
+            needed = (len(index.components[group]) + 1) // 2
+            entry[group] = 100.0 * sum(present) / len(present) if len(present) >= needed else None
+        subs = [g for g in entry.values() if g is not None]
+        entry["index"] = sum(subs) / len(subs) if len(subs) == len(entry) else None
+        scores[geoid] = entry
+
+    def aggregate(at: str) -> list[dict[str, Any]]:
+        sums: dict[str, dict[str, list[float]]] = {}
+        counts: dict[str, list[int]] = {}
+        for geoid, tract in tracts.items():
+            place = _place(at, tract)
+            count = counts.setdefault(place, [0, 0])
+            total = sums.setdefault(place, {k: [0.0, 0.0] for k in ("index", *index.components)})
+            count[1] += 1
+            weight = _number(weights.get(geoid, {}).get(index.weight_column))
+            if weight is None or scores[geoid]["index"] is None:
+                continue
+            count[0] += 1
+            for key, score in scores[geoid].items():
+                if score is not None:
+                    total[key][0] += weight * score
+                    total[key][1] += weight
+        out = []
+        for code in sorted(sums):
+            total, count = sums[code], counts[code]
+            households = total["index"][1]
+            item: dict[str, Any] = {
+                "id": code,
+                "name": _name(at, code),
+                "value": None,
+                "numerator": None,
+                "denominator": None,
+                "moe": None,
+                "suppressed": False,
+                "tracts": count[1],
+                "tracts_with_data": count[0],
+                **{group: None for group in index.components},
+            }
+            if count[0] and households > 0:
+                if households < threshold and not partner:
+                    item["suppressed"] = True
+                else:
+                    item["value"] = total["index"][0] / households
+                    item["denominator"] = households
+                    for group in index.components:
+                        num, den = total[group]
+                        item[group] = num / den if den else None
+            out.append(item)
+        return out
+
+    return {
+        "indicator": index.as_dict(),
+        "level": level,
+        "values": aggregate(level),
+        "citywide": aggregate("city")[0],
+        "vintage": "; ".join(vintages),
+        "sources": list(sources.values()),
+        "small_cell_threshold": threshold,
+        "withheld": withheld,
     }

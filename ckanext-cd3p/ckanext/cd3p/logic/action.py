@@ -785,7 +785,8 @@ def cd3p_indicator_list(context: Context, data_dict: DataDict) -> list[dict[str,
     """
     tk.check_access("cd3p_indicator_list", context, data_dict)
     data = _validate(data_dict, schema.indicator_list(), context)
-    found = [i.as_dict() for i in indicators.registry().indicators.values()]
+    reg = indicators.registry()
+    found = [reg.describe(i) for i in reg.ids()]
     if data.get("topic"):
         found = [i for i in found if i["topic"] == data["topic"]]
     return found
@@ -807,7 +808,7 @@ def cd3p_indicator_show(context: Context, data_dict: DataDict) -> dict[str, Any]
     """
     tk.check_access("cd3p_indicator_show", context, data_dict)
     data = _validate(data_dict, schema.indicator_show(), context)
-    if data["id"] not in indicators.registry().indicators:
+    if data["id"] not in indicators.registry().ids():
         raise tk.ObjectNotFound(tk._("Indicator not found: {id}").format(id=data["id"]))
     return indicators.compute(context, data["id"], data["level"])
 
@@ -825,7 +826,7 @@ def cd3p_place_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
     tk.check_access("cd3p_place_show", context, data_dict)
     data = _validate(data_dict, schema.place_show(), context)
     result: dict[str, Any] = {"level": data["level"], "id": data["id"], "indicators": [], "withheld": []}
-    for indicator_id in indicators.registry().indicators:
+    for indicator_id in indicators.registry().ids():
         try:
             shown = indicators.compute(context, indicator_id, data["level"])
         except tk.NotAuthorized:
