@@ -146,3 +146,9 @@ cd3p_xloader_token() {
     fi
     ckan config-tool "$CKAN_INI" "ckanext.xloader.api_token = $token" >/dev/null
 }
+
+# The Data Sharing Agreement: activate the shipped template when no version is active yet
+# (idempotent). Replace it with the City's approved text in Sysadmin -> Agreements.
+cd3p_agreement() {
+    ckan -c "$CKAN_INI" cd3p agreement init
+}
