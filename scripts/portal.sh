@@ -33,14 +33,19 @@ pid_alive() { [ -f "$1" ] && kill -0 "$(head -n1 "$1")" 2>/dev/null; }
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 psql_super() { psql -X -q -v ON_ERROR_STOP=1 -h "$CD3P_VAR/postgres/run" -p "$CD3P_PG_PORT" -U postgres "$@"; }
 
+# Each environment's web port, read once: use_env exports CD3P_WEB_PORT for the environment it
+# selects, so reading it again later would give the other environment the same port.
+DEV_WEB_PORT=${CD3P_WEB_PORT:-5000}
+TEST_WEB_PORT=${CD3P_TEST_WEB_PORT:-5001}
+
 # Per-environment names: the two environments share the servers but nothing stored in them.
 use_env() {
     case "$1" in
         development|dev)
-            CD3P_ENV=development; CD3P_SITE_ID=cd3p; CD3P_WEB_PORT=${CD3P_WEB_PORT:-5000}
+            CD3P_ENV=development; CD3P_SITE_ID=cd3p; CD3P_WEB_PORT=$DEV_WEB_PORT
             CD3P_CKAN_DB=cd3p; CD3P_DATASTORE_DB=cd3p_datastore; CD3P_SOLR_CORE=ckan; CD3P_REDIS_DB=0 ;;
         test)
-            CD3P_ENV=test; CD3P_SITE_ID=cd3p-test; CD3P_WEB_PORT=${CD3P_TEST_WEB_PORT:-5001}
+            CD3P_ENV=test; CD3P_SITE_ID=cd3p-test; CD3P_WEB_PORT=$TEST_WEB_PORT
             CD3P_CKAN_DB=cd3p_test; CD3P_DATASTORE_DB=cd3p_test_datastore; CD3P_SOLR_CORE=ckan_test; CD3P_REDIS_DB=1 ;;
         *) die "unknown environment '$1' (use development or test)" ;;
     esac
@@ -220,6 +225,6 @@ case "${1:-}" in
     restart) stop "${2:?environment}"; start "$2" ;;
     stop) stop "${2:-}" ;;
     status) status "${2:-}" ;;
-    render) use_env development; load_secrets; render ;;
+    render) use_env "${2:-development}"; load_secrets; render ;;
     *) echo "usage: $0 setup|start ENV | stop|status [ENV] | render" >&2; exit 2 ;;
 esac

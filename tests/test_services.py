@@ -86,3 +86,19 @@ def test_status_names_each_service(scratch: Path) -> None:
     assert result.returncode == 1
     assert "postgres: down" in result.stdout
     assert "redis: down" in result.stdout
+
+
+def test_each_environment_keeps_its_own_web_port(scratch: Path) -> None:
+    """Rendering from the test environment once gave development.ini the test server's address."""
+    for env in ("test", "development"):
+        result = _run(["scripts/portal.sh", "render", env], scratch)
+        assert result.returncode == 0, result.stderr
+        urls = {
+            name: next(
+                line.split("=", 1)[1].strip()
+                for line in (scratch / "var/etc" / f"{name}.ini").read_text().splitlines()
+                if line.startswith("ckan.site_url")
+            )
+            for name in ("development", "test")
+        }
+        assert urls == {"development": "http://127.0.0.1:5000", "test": "http://127.0.0.1:5001"}, env
