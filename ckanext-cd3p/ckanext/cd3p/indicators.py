@@ -215,7 +215,10 @@ def _version_key(resource_id: str) -> str:
 
 
 def invalidate(resource_id: str) -> None:
-    """Forgets every cached read of one DataStore table."""
+    """Forgets every cached read of one DataStore table (and this request's reads)."""
+    memo = _request_memo()
+    if memo is not None:
+        memo.clear()
     try:
         _redis().incr(_version_key(resource_id))
     except Exception:  # Redis down: nothing is served from it either (see _cached)
@@ -223,6 +226,9 @@ def invalidate(resource_id: str) -> None:
 
 
 def invalidate_all() -> None:
+    memo = _request_memo()
+    if memo is not None:
+        memo.clear()
     try:
         _redis().incr("cd3p:indicators:generation")
     except Exception:
@@ -252,7 +258,34 @@ def _cached(resource_id: str, columns: list[str], fetch: Any) -> dict[str, dict[
 def _read(
     context: Context, source: Source, columns: set[str]
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """The source dataset and its rows for Detroit's tracts (key -> record), in the caller's name."""
+    """The source dataset and its rows for Detroit's tracts (key -> record), in the caller's name.
+
+    Memoised for the length of a web request (per user, source and columns): a page that shows
+    every indicator reads each source table once.
+    """
+    memo = _request_memo()
+    memo_key = (context.get("user") or "", source.id, tuple(sorted(columns)))
+    if memo is not None and memo_key in memo:
+        return memo[memo_key]
+    found = _read_source(context, source, columns)
+    if memo is not None:
+        memo[memo_key] = found
+    return found
+
+
+def _request_memo() -> dict[Any, Any] | None:
+    try:
+        store = tk.g
+        if not hasattr(store, "_cd3p_indicator_reads"):
+            store._cd3p_indicator_reads = {}
+        return store._cd3p_indicator_reads
+    except (RuntimeError, AttributeError):  # outside a request (CLI, worker)
+        return None
+
+
+def _read_source(
+    context: Context, source: Source, columns: set[str]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     dataset = tk.get_action("package_show")(dict(context), {"id": source.dataset})
     resource = next(
         (r for r in dataset["resources"] if r.get("name") == source.resource and r.get("datastore_active")),

@@ -842,5 +842,6 @@ cd3p.add_url_rule(
 )
 
 
-def get_blueprints() -> list[Blueprint]:
-    return [cd3p]
+# tk.blanket.blueprints registers the Blueprint objects found in this module: ours above, and the
+# equity pages' blueprint from views_equity.
+from ckanext.cd3p.views_equity import cd3p_equity  # noqa: E402, F401
