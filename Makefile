@@ -65,6 +65,8 @@ bench: services
 	scripts/portal.sh start development
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_gate.py
+	$(BIN)/ckan -c $(VAR)/etc/development.ini cd3p demo load
+	$(BIN)/python benchmarks/bench_indicators.py
 
 lint: install
 	$(BIN)/ruff check ckanext-cd3p tests benchmarks
