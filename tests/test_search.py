@@ -70,12 +70,15 @@ def _facets(result: dict[str, Any], field: str) -> dict[str, int]:
 class TestDemographicFacets:
     @pytest.fixture
     def catalog(self) -> dict[str, dict[str, Any]]:
+        # Fixed descriptions: the factories' random text draws from a word list that has "bank",
+        # which the free-text search below would match (English stemming) one time in a few dozen.
         grassroots = factories.Organization(name="tech-town-neighbors", sector="grassroots")
         company = factories.Organization(name="motor-city-telecom", sector="corporation")
         return {
             "a": factories.Dataset(
                 name="telehealth-survey",
                 title="Telehealth survey of seniors",
+                notes="Seniors who used video visits with their doctors.",
                 owner_org=grassroots["id"],
                 equity_topics=["telehealth", "device-access"],
                 demographic_dimensions=["age"],
@@ -86,6 +89,7 @@ class TestDemographicFacets:
             "b": factories.Dataset(
                 name="laptop-distribution",
                 title="Laptop distribution",
+                notes="Laptops given to residents, by tract.",
                 owner_org=grassroots["id"],
                 equity_topics=["device-access"],
                 geography_level="tract",
@@ -95,6 +99,7 @@ class TestDemographicFacets:
             "c": factories.Dataset(
                 name="online-banking-classes",
                 title="Online banking classes",
+                notes="Classes on paying bills online.",
                 owner_org=company["id"],
                 equity_topics=["fintech"],
                 demographic_dimensions=["age", "household-income"],
