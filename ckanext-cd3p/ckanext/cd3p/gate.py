@@ -21,15 +21,8 @@ from ckanext.cd3p.model import Agreement
 
 
 def _url(endpoint: str, **kw: Any) -> str:
-    try:
-        return tk.url_for(endpoint, _external=True, **kw)
-    except Exception:  # outside a request (CLI, worker): a path is still useful
-        site = tk.config.get("ckan.site_url") or ""
-        if endpoint == "cd3p.organization_agreement":
-            return f"{site}/organization/{kw['id']}/agreement"
-        if endpoint == "cd3p.organization_join":
-            return f"{site}/organization/{kw['id']}/join"
-        return f"{site}/agreement"
+    """A full URL; CKAN's url_for builds one outside a request too (CLI, worker)."""
+    return tk.url_for(endpoint, _external=True, **kw)
 
 
 def sign_url(org: model.Group) -> str:
@@ -61,33 +54,17 @@ def unsigned_message(org: model.Group, standing: ledger.Standing) -> str:
 
 def has_partner_admin(org_id: str) -> bool:
     """Whether the organization already has an admin who is not a sysadmin."""
-    return (
-        model.Session.query(model.Member)
-        .join(model.User, model.User.id == model.Member.table_id)
-        .filter(
-            model.Member.group_id == org_id,
-            model.Member.table_name == "user",
-            model.Member.state == "active",
-            model.Member.capacity == "admin",
-            model.User.sysadmin.is_(False),
-        )
-        .count()
-        > 0
+    admin_ids = authz.get_group_or_org_admin_ids(org_id)
+    return bool(admin_ids) and (
+        model.Session.query(model.User.id)
+        .filter(model.User.id.in_(admin_ids), model.User.sysadmin.is_(False))
+        .first()
+        is not None
     )
 
 
-def _is_member(org_id: str, user_id: str) -> bool:
-    return (
-        model.Session.query(model.Member)
-        .filter(
-            model.Member.group_id == org_id,
-            model.Member.table_name == "user",
-            model.Member.table_id == user_id,
-            model.Member.state == "active",
-        )
-        .count()
-        > 0
-    )
+def is_member(org_id: str, user: model.User) -> bool:
+    return authz.users_role_for_group_or_org(org_id, user.name) is not None
 
 
 def check_new_members(context: Context, org: model.Group | None, users: Iterable[tuple[str, str]]) -> None:
@@ -100,12 +77,12 @@ def check_new_members(context: Context, org: model.Group | None, users: Iterable
     actor_is_sysadmin = authz.is_sysadmin(context.get("user"))
     first_admin_taken = org is not None and has_partner_admin(org.id)
     standing = ledger.standing(org.id) if org is not None else None
-    active = Agreement.active()
+    active = standing.active if standing is not None else Agreement.active()
     for user_ref, capacity in users:
         user = model.User.get(user_ref)
         if user is None or user.sysadmin:
             continue  # CKAN reports unknown users itself
-        if org is not None and _is_member(org.id, user.id):
+        if org is not None and is_member(org.id, user):
             continue
         if actor_is_sysadmin and capacity == "admin" and not first_admin_taken:
             first_admin_taken = True
@@ -204,10 +181,11 @@ def current_partner(user_id: str, org_ids: Iterable[str]) -> bool:
     ids = list(org_ids)
     if not ids:
         return False
-    versions = {s.signature.agreement_id for s in ledger.standings(ids).values() if s.current and s.signature}
+    standings = list(ledger.standings(ids).values())
+    versions = {s.signature.agreement_id for s in standings if s.current and s.signature}
     if not versions:
         return False
-    active = Agreement.active()
+    active = standings[0].active  # read once by standings()
     if active is not None:
         versions.add(active.id)
     return bool(versions & ledger.acknowledged_versions(user_id))

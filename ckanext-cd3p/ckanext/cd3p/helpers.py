@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ckan import authz
+from ckan import model
 from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p import geography, indicators, search
@@ -149,12 +149,15 @@ def _my_organizations() -> list[dict[str, Any]]:
         {"user": user.name}, {"id": user.name, "permission": "read"}
     )
     if user.sysadmin:
-        mine = []
-        for org in orgs:
-            role = authz.users_role_for_group_or_org(org["id"], user.name)
-            if role:
-                mine.append({**org, "capacity": role})
-        orgs = mine
+        # One query for the memberships they really have (not one role look-up per organization).
+        roles = dict(
+            model.Session.query(model.Member.group_id, model.Member.capacity).filter(
+                model.Member.table_name == "user",
+                model.Member.table_id == user.id,
+                model.Member.state == "active",
+            )
+        )
+        orgs = [{**org, "capacity": roles[org["id"]]} for org in orgs if org["id"] in roles]
     tk.g._cd3p_my_organizations = orgs
     return orgs
 

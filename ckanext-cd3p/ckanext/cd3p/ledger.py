@@ -175,14 +175,7 @@ def standings(org_ids: Iterable[str], now: dt.datetime | None = None) -> dict[st
 
 def has_acknowledged(user_id: str, agreement_id: str) -> bool:
     """Whether the user acknowledged (or, as an admin, signed) this version, unrevoked."""
-    return Session.query(
-        sa.exists().where(
-            LedgerEntry.user_id == user_id,
-            LedgerEntry.agreement_id == agreement_id,
-            LedgerEntry.kind.in_(("sign", "acknowledge")),
-            LedgerEntry.id.notin_(_revoked_ids()),
-        )
-    ).scalar()
+    return agreement_id in acknowledged_versions(user_id)
 
 
 def acknowledged_versions(user_id: str) -> set[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ckan import model
+from ckan import authz, model
 from ckan.lib import mailer
 from ckan.plugins import toolkit as tk
 
@@ -37,16 +37,10 @@ def _sysadmins() -> list[model.User]:
 
 
 def _org_admins(org_id: str) -> list[model.User]:
+    admin_ids = authz.get_group_or_org_admin_ids(org_id)
     return (
         model.Session.query(model.User)
-        .join(model.Member, model.Member.table_id == model.User.id)
-        .filter(
-            model.Member.group_id == org_id,
-            model.Member.table_name == "user",
-            model.Member.capacity == "admin",
-            model.Member.state == "active",
-            model.User.state == "active",
-        )
+        .filter(model.User.id.in_(admin_ids), model.User.state == "active")
         .all()
     )
 

@@ -484,15 +484,18 @@ def cd3p_ledger_verify(context: Context, data_dict: DataDict) -> dict[str, Any]:
 # --- partner applications -----------------------------------------------------------------------
 
 
-def _application(ref: str) -> PartnerApplication:
-    application = Session.get(PartnerApplication, ref)
-    if application is None:
-        raise tk.ObjectNotFound(tk._("Partner application not found: {id}").format(id=ref))
-    return application
+# Partner applications and membership requests share their life cycle: pending, then approved or
+# rejected once, by someone, with the requester told.
+Decidable = PartnerApplication | MembershipRequest
 
 
-def _undecided(row: PartnerApplication | MembershipRequest) -> None:
-    if row.state != "pending":
+def _row(cls: type[Decidable], ref: str, pending: bool = False) -> Any:
+    """The application or request, raising ObjectNotFound; with ``pending``, one not yet decided."""
+    row = Session.get(cls, ref)
+    if row is None:
+        label = tk._("Partner application") if cls is PartnerApplication else tk._("Membership request")
+        raise tk.ObjectNotFound(tk._("{what} not found: {id}").format(what=label, id=ref))
+    if pending and row.state != "pending":
         raise tk.ValidationError(
             {
                 "id": [
@@ -502,6 +505,30 @@ def _undecided(row: PartnerApplication | MembershipRequest) -> None:
                 ]
             }
         )
+    return row
+
+
+def _decide(context: Context, row: Decidable, state: str, **fields: Any) -> dict[str, Any]:
+    """Records the decision, commits, and tells the requester."""
+    row.state = state
+    row.decided = utcnow()
+    row.decided_by = context.get("user")
+    for name, value in fields.items():
+        setattr(row, name, value)
+    _commit(context)
+    if isinstance(row, PartnerApplication):
+        notify.application_decided(row)
+    else:
+        notify.request_decided(row)
+    return row.as_dict()
+
+
+def _queue(query: Any, cls: type[Decidable], data: dict[str, Any]) -> dict[str, Any]:
+    """One page of a list action, newest first, optionally of one state."""
+    if data.get("state"):
+        query = query.filter(cls.state == data["state"])
+    rows = query.order_by(cls.created.desc()).offset(data["offset"]).limit(data["limit"])
+    return {"count": query.count(), "results": [r.as_dict() for r in rows]}
 
 
 def cd3p_partner_application_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -558,11 +585,7 @@ def cd3p_partner_application_list(context: Context, data_dict: DataDict) -> dict
     query = Session.query(PartnerApplication)
     if data["mine"] or not authz.is_sysadmin(context.get("user")):
         query = query.filter(PartnerApplication.user_id == _actor(context).id)
-    if data.get("state"):
-        query = query.filter(PartnerApplication.state == data["state"])
-    count = query.count()
-    rows = query.order_by(PartnerApplication.created.desc()).offset(data["offset"]).limit(data["limit"])
-    return {"count": count, "results": [r.as_dict() for r in rows]}
+    return _queue(query, PartnerApplication, data)
 
 
 @tk.side_effect_free
@@ -573,7 +596,7 @@ def cd3p_partner_application_show(context: Context, data_dict: DataDict) -> dict
     """
     tk.check_access("cd3p_partner_application_show", context, data_dict)
     data = _validate(data_dict, schema.by_id(), context)
-    return _application(data["id"]).as_dict()
+    return _row(PartnerApplication, data["id"]).as_dict()
 
 
 def cd3p_partner_application_approve(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -585,8 +608,7 @@ def cd3p_partner_application_approve(context: Context, data_dict: DataDict) -> d
     """
     tk.check_access("cd3p_partner_application_approve", context, data_dict)
     data = _validate(data_dict, schema.by_id(), context)
-    application = _application(data["id"])
-    _undecided(application)
+    application = _row(PartnerApplication, data["id"], pending=True)
     actor = context.get("user")
     org_dict: dict[str, Any] = {
         "name": application.organization_name,
@@ -602,14 +624,7 @@ def cd3p_partner_application_approve(context: Context, data_dict: DataDict) -> d
     tk.get_action("organization_member_create")(
         {"user": actor}, {"id": org["id"], "username": application.user_id, "role": "admin"}
     )
-    application = _application(data["id"])
-    application.state = "approved"
-    application.organization_id = org["id"]
-    application.decided = utcnow()
-    application.decided_by = actor
-    _commit(context)
-    notify.application_decided(application)
-    return application.as_dict()
+    return _decide(context, application, "approved", organization_id=org["id"])
 
 
 def cd3p_partner_application_reject(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -620,25 +635,11 @@ def cd3p_partner_application_reject(context: Context, data_dict: DataDict) -> di
     """
     tk.check_access("cd3p_partner_application_reject", context, data_dict)
     data = _validate(data_dict, schema.reject(), context)
-    application = _application(data["id"])
-    _undecided(application)
-    application.state = "rejected"
-    application.reason = data["reason"]
-    application.decided = utcnow()
-    application.decided_by = context.get("user")
-    _commit(context)
-    notify.application_decided(application)
-    return application.as_dict()
+    application = _row(PartnerApplication, data["id"], pending=True)
+    return _decide(context, application, "rejected", reason=data["reason"])
 
 
 # --- membership requests ------------------------------------------------------------------------
-
-
-def _request(ref: str) -> MembershipRequest:
-    row = Session.get(MembershipRequest, ref)
-    if row is None:
-        raise tk.ObjectNotFound(tk._("Membership request not found: {id}").format(id=ref))
-    return row
 
 
 def cd3p_membership_request_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -653,7 +654,7 @@ def cd3p_membership_request_create(context: Context, data_dict: DataDict) -> dic
     data = _validate(data_dict, schema.membership_request_create(), context)
     user = _actor(context)
     org = _organization(data["organization_id"])
-    if gate._is_member(org.id, user.id):
+    if gate.is_member(org.id, user):
         raise tk.ValidationError(
             {
                 "organization_id": [
@@ -726,11 +727,7 @@ def cd3p_membership_request_list(context: Context, data_dict: DataDict) -> dict[
         query = query.filter(MembershipRequest.organization_id == _organization(data["organization_id"]).id)
     elif data["mine"] or not authz.is_sysadmin(context.get("user")):
         query = query.filter(MembershipRequest.user_id == _actor(context).id)
-    if data.get("state"):
-        query = query.filter(MembershipRequest.state == data["state"])
-    count = query.count()
-    rows = query.order_by(MembershipRequest.created.desc()).offset(data["offset"]).limit(data["limit"])
-    return {"count": count, "results": [r.as_dict() for r in rows]}
+    return _queue(query, MembershipRequest, data)
 
 
 def cd3p_membership_request_approve(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -741,18 +738,11 @@ def cd3p_membership_request_approve(context: Context, data_dict: DataDict) -> di
     """
     tk.check_access("cd3p_membership_request_approve", context, data_dict)
     data = _validate(data_dict, schema.by_id(), context)
-    row = _request(data["id"])
-    _undecided(row)
+    row = _row(MembershipRequest, data["id"], pending=True)
     tk.get_action("organization_member_create")(
         {"user": context.get("user")}, {"id": row.organization_id, "username": row.user_id, "role": row.role}
     )
-    row = _request(data["id"])
-    row.state = "approved"
-    row.decided = utcnow()
-    row.decided_by = context.get("user")
-    _commit(context)
-    notify.request_decided(row)
-    return row.as_dict()
+    return _decide(context, row, "approved")
 
 
 def cd3p_membership_request_reject(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -763,15 +753,8 @@ def cd3p_membership_request_reject(context: Context, data_dict: DataDict) -> dic
     """
     tk.check_access("cd3p_membership_request_reject", context, data_dict)
     data = _validate(data_dict, schema.reject(), context)
-    row = _request(data["id"])
-    _undecided(row)
-    row.state = "rejected"
-    row.reason = data["reason"]
-    row.decided = utcnow()
-    row.decided_by = context.get("user")
-    _commit(context)
-    notify.request_decided(row)
-    return row.as_dict()
+    row = _row(MembershipRequest, data["id"], pending=True)
+    return _decide(context, row, "rejected", reason=data["reason"])
 
 
 # --- indicators ---------------------------------------------------------------------------------
