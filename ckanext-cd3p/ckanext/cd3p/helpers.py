@@ -281,17 +281,17 @@ def cd3p_indicators_fed_by(dataset_name: str) -> list[dict[str, Any]]:
     for ind in reg.indicators.values():
         if reg.sources[ind.source].dataset == dataset_name:
             role = "value"
-        elif reg.sources[ind.weight_source].dataset == dataset_name:
+        elif reg.sources[ind.weight.source].dataset == dataset_name:
             role = "weight"
         else:
             continue
         fed.append(
-            {"id": ind.id, "title": ind.title, "topic": ind.topic, "role": role, "weight": ind.weight_label}
+            {"id": ind.id, "title": ind.title, "topic": ind.topic, "role": role, "weight": ind.weight.label}
         )
     index = reg.index
     fed_ids = {i["id"] for i in fed}
     if index is not None and (
-        reg.sources[index.weight_source].dataset == dataset_name
+        reg.sources[index.weight.source].dataset == dataset_name
         or any(i in fed_ids for ids in index.components.values() for i in ids)
     ):
         fed.append(

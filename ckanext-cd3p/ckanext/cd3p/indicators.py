@@ -14,6 +14,7 @@ suppressed for callers outside the partner tier.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -53,6 +54,15 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Weight:
+    """The count an indicator's shares are of (its denominator): households, residents..."""
+
+    source: str
+    column: str
+    label: str
+
+
+@dataclass(frozen=True)
 class Indicator:
     id: str
     title: str
@@ -60,69 +70,29 @@ class Indicator:
     topic: str
     unit: str
     direction: str
-    source: str
-    column: str
-    kind: str
-    weight_source: str
-    weight_column: str
-    weight_label: str
+    weight: Weight
+    source: str = ""
+    column: str = ""
+    kind: str = ""
     complement: bool = False
     caveat: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "description": self.description,
-            "topic": self.topic,
-            "unit": self.unit,
-            "direction": self.direction,
-            "source": self.source,
-            "column": self.column,
-            "kind": self.kind,
-            "complement": self.complement,
-            "weight": {
-                "source": self.weight_source,
-                "column": self.weight_column,
-                "label": self.weight_label,
-            },
-            "caveat": self.caveat,
-        }
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
-class Index:
+class Index(Indicator):
     """A composite score of indicators (the Digital Equity Index)."""
 
-    id: str
-    title: str
-    description: str
-    topic: str
-    unit: str
-    direction: str
-    weight_source: str
-    weight_column: str
-    weight_label: str
-    components: dict[str, tuple[str, ...]]
-    caveat: str = ""
+    components: dict[str, list[str]] = field(default_factory=dict)
+    kind: str = "index"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "description": self.description,
-            "topic": self.topic,
-            "unit": self.unit,
-            "direction": self.direction,
-            "kind": "index",
-            "components": {name: list(ids) for name, ids in self.components.items()},
-            "weight": {
-                "source": self.weight_source,
-                "column": self.weight_column,
-                "label": self.weight_label,
-            },
-            "caveat": self.caveat,
-        }
+        out = super().as_dict()
+        for unused in ("source", "column", "complement"):
+            del out[unused]
+        return out
 
 
 @dataclass(frozen=True)
@@ -148,33 +118,19 @@ def registry() -> Registry:
     sources = {sid: Source(id=sid, **spec) for sid, spec in raw["sources"].items()}
     indicators: dict[str, Indicator] = {}
     for spec in raw["indicators"]:
-        weight = spec.pop("weight")
-        ind = Indicator(
-            weight_source=weight["source"],
-            weight_column=weight["column"],
-            weight_label=weight["label"],
-            **spec,
-        )
-        if ind.source not in sources or ind.weight_source not in sources:
+        ind = Indicator(**{**spec, "weight": Weight(**spec["weight"])})
+        if ind.source not in sources or ind.weight.source not in sources:
             raise ValueError(f"indicator {ind.id}: unknown source")
         if ind.kind not in KINDS or ind.direction not in ("higher", "lower"):
             raise ValueError(f"indicator {ind.id}: kind must be one of {KINDS}, direction higher or lower")
         indicators[ind.id] = ind
     index = None
     if raw.get("index"):
-        spec = dict(raw["index"])
-        weight = spec.pop("weight")
-        components = {name: tuple(ids) for name, ids in spec.pop("components").items()}
-        unknown = [i for ids in components.values() for i in ids if i not in indicators]
-        if unknown or weight["source"] not in sources:
-            raise ValueError(f"index {spec['id']}: unknown components or source {unknown}")
-        index = Index(
-            weight_source=weight["source"],
-            weight_column=weight["column"],
-            weight_label=weight["label"],
-            components=components,
-            **spec,
-        )
+        spec = raw["index"]
+        index = Index(**{**spec, "weight": Weight(**spec["weight"])})
+        unknown = [i for ids in index.components.values() for i in ids if i not in indicators]
+        if unknown or index.weight.source not in sources:
+            raise ValueError(f"index {index.id}: unknown components or source {unknown}")
     return Registry(sources, indicators, index)
 
 
@@ -345,13 +301,13 @@ def compute(context: Context, indicator_id: str, level: str, suppress: bool = Tr
     if reg.index is not None and indicator_id == reg.index.id:
         return compute_index(context, level)
     ind = reg.indicators[indicator_id]
-    source, weight_source = reg.sources[ind.source], reg.sources[ind.weight_source]
+    source, weight_source = reg.sources[ind.source], reg.sources[ind.weight.source]
     if source.id == weight_source.id:
-        dataset, rows = _read(context, source, {ind.column, ind.weight_column})
+        dataset, rows = _read(context, source, {ind.column, ind.weight.column})
         weight_dataset, weights = dataset, rows
     else:
         dataset, rows = _read(context, source, {ind.column})
-        weight_dataset, weights = _read(context, weight_source, {ind.weight_column})
+        weight_dataset, weights = _read(context, weight_source, {ind.weight.column})
     threshold = int(dataset.get("small_cell_threshold") or 11)
     partner = not suppress or in_partner_tier(context)
     scale = 100.0 if ind.kind in ("share", "percent") else 1.0
@@ -360,7 +316,7 @@ def compute(context: Context, indicator_id: str, level: str, suppress: bool = Tr
     parts: dict[str, tuple[float, float] | None] = {}
     for geoid in geography.tracts():
         value = _number(rows.get(geoid, {}).get(ind.column))
-        weight = _number(weights.get(geoid, {}).get(ind.weight_column))
+        weight = _number(weights.get(geoid, {}).get(ind.weight.column))
         if value is None or weight is None:
             parts[geoid] = None
             continue
@@ -469,7 +425,7 @@ def compute_index(context: Context, level: str) -> dict[str, Any]:
             span = (high - low) or 1.0
             normalised[group][indicator_id] = {g: (x - low) / span for g, x in values.items()}
 
-    weight_dataset, weights = _read(context, reg.sources[index.weight_source], {index.weight_column})
+    weight_dataset, weights = _read(context, reg.sources[index.weight.source], {index.weight.column})
     threshold = int(weight_dataset.get("small_cell_threshold") or 11)
     partner = in_partner_tier(context)
 
@@ -492,7 +448,7 @@ def compute_index(context: Context, level: str) -> dict[str, Any]:
             count = counts.setdefault(place, [0, 0])
             total = sums.setdefault(place, {k: [0.0, 0.0] for k in ("index", *index.components)})
             count[1] += 1
-            weight = _number(weights.get(geoid, {}).get(index.weight_column))
+            weight = _number(weights.get(geoid, {}).get(index.weight.column))
             if weight is None or scores[geoid]["index"] is None:
                 continue
             count[0] += 1
