@@ -14,9 +14,16 @@ from ckanext.cd3p import indicators, search, visibility
 from ckanext.xloader.interfaces import IXloader
 
 
+def _blueprints() -> list[Any]:
+    """The agreement pages (views.py) and the equity pages (views_equity.py)."""
+    from ckanext.cd3p import views, views_equity
+
+    return [views.cd3p, views_equity.cd3p_equity]
+
+
 @tk.blanket.actions
 @tk.blanket.auth_functions
-@tk.blanket.blueprints
+@tk.blanket.blueprints(_blueprints)
 @tk.blanket.config_declarations
 @tk.blanket.cli
 @tk.blanket.helpers

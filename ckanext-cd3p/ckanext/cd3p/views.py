@@ -26,7 +26,8 @@ from typing import Any
 from ckan.lib.pagination import Page
 from ckan.plugins import toolkit as tk
 from ckan.types import Context, Response
-from flask import Blueprint, make_response
+from flask import Blueprint, current_app, make_response
+from werkzeug.exceptions import Forbidden, NotFound
 
 from ckanext.cd3p import search
 
@@ -105,15 +106,17 @@ def _login_first() -> Response:
     return tk.redirect_to("user.login", next=target)
 
 
-def _refuse(error: tk.NotAuthorized) -> Response:
-    """403 for a logged-in user; anonymous visitors log in first."""
+# A refusal or a missing object raised by an action, anywhere in a view of these blueprints, becomes
+# the page CKAN shows for a 403 or 404 (anonymous visitors are sent to log in first): the views only
+# handle what they have something to say about, such as validation errors.
+def _refuse(error: tk.NotAuthorized) -> Any:
     if not tk.current_user.is_authenticated:
         return _login_first()
-    tk.abort(403, str(error) or tk._("Not authorized to see this page"))
+    return current_app.handle_http_exception(Forbidden(str(error) or tk._("Not authorized to see this page")))
 
 
-def _not_found(error: tk.ObjectNotFound) -> Response:
-    tk.abort(404, str(error) or tk._("Not found"))
+def _not_found(error: tk.ObjectNotFound) -> Any:
+    return current_app.handle_http_exception(NotFound(str(error) or tk._("Not found")))
 
 
 def _allowed(auth_name: str, data: dict[str, Any] | None = None) -> bool:
@@ -184,8 +187,6 @@ def _render_agreement(agreement: dict[str, Any] | None, **extra: Any) -> str:
 def agreement_read(id: str | None = None) -> str | Response:
     try:
         agreement = _call("cd3p_agreement_show", {"id": id or "current"})
-    except tk.NotAuthorized as e:
-        return _refuse(e)
     except tk.ObjectNotFound as e:
         if id is not None:
             return _not_found(e)
@@ -199,8 +200,6 @@ def agreement_acknowledge() -> str | Response:
     data = _form("agreement_id", "text_sha256")
     try:
         entry = _call("cd3p_agreement_acknowledge", data)
-    except tk.NotAuthorized as e:
-        return _refuse(e)
     except tk.ValidationError as e:
         return _render_agreement(_current_agreement(), **_errors(e))
     tk.h.flash_success(
@@ -238,8 +237,6 @@ def admin_agreement_new() -> str | Response:
         data = _agreement_form_data("version", "title", "body", "effective_date")
         try:
             created = _call("cd3p_agreement_create", data)
-        except tk.NotAuthorized as e:
-            return _refuse(e)
         except tk.ValidationError as e:
             errors, error_summary = e.error_dict, e.error_summary
         else:
@@ -258,12 +255,7 @@ def admin_agreement_new() -> str | Response:
 def admin_agreement_edit(id: str) -> str | Response:
     if not _allowed("cd3p_agreement_update", {"id": id}):
         return _refuse(tk.NotAuthorized(tk._("Only sysadmins can manage agreement versions")))
-    try:
-        agreement = _call("cd3p_agreement_show", {"id": id})
-    except tk.NotAuthorized as e:
-        return _refuse(e)
-    except tk.ObjectNotFound as e:
-        return _not_found(e)
+    agreement = _call("cd3p_agreement_show", {"id": id})
     if agreement["state"] != "draft":
         tk.h.flash_error(
             tk._("Version {version} is {state}; only drafts can be changed.").format(
@@ -278,8 +270,6 @@ def admin_agreement_edit(id: str) -> str | Response:
         data = {"id": agreement["id"], **_agreement_form_data("title", "body", "effective_date")}
         try:
             updated = _call("cd3p_agreement_update", data)
-        except tk.NotAuthorized as e:
-            return _refuse(e)
         except tk.ValidationError as e:
             errors, error_summary = e.error_dict, e.error_summary
             data["version"] = agreement["version"]
@@ -295,10 +285,6 @@ def admin_agreement_edit(id: str) -> str | Response:
 def admin_agreement_activate(id: str) -> Response:
     try:
         activated = _call("cd3p_agreement_activate", {"id": id})
-    except tk.NotAuthorized as e:
-        return _refuse(e)
-    except tk.ObjectNotFound as e:
-        return _not_found(e)
     except tk.ValidationError as e:
         tk.h.flash_error(" ".join(str(m) for m in e.error_summary.values()))
         return tk.redirect_to("cd3p.admin_agreements")
@@ -335,12 +321,7 @@ def _sign_vars(org: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 def organization_agreement(id: str) -> str | Response:
-    try:
-        org = _organization(id)
-    except tk.NotAuthorized as e:
-        return _refuse(e)
-    except tk.ObjectNotFound as e:
-        return _not_found(e)
+    org = _organization(id)
     if tk.request.method == "POST":
         if not tk.current_user.is_authenticated:
             return _login_first()
@@ -351,8 +332,6 @@ def organization_agreement(id: str) -> str | Response:
         data.setdefault("confirm_authority", "")  # an unticked box is not sent: "not confirmed"
         try:
             result = _call("cd3p_agreement_sign", data)
-        except tk.NotAuthorized as e:
-            return _refuse(e)
         except tk.ValidationError as e:
             return tk.render("cd3p/organization/agreement.html", _sign_vars(org, data=data, **_errors(e)))
         tk.h.flash_success(
@@ -432,13 +411,8 @@ def _ledger_page(query: dict[str, Any], endpoint: str, params: dict[str, Any]) -
 
 
 def organization_ledger(id: str, fmt: str = "html") -> str | Response:
-    try:
-        org = _organization(id)
-        tk.check_access("cd3p_signature_list", _context(), {"organization_id": org["id"]})
-    except tk.NotAuthorized as e:
-        return _refuse(e)
-    except tk.ObjectNotFound as e:
-        return _not_found(e)
+    org = _organization(id)
+    tk.check_access("cd3p_signature_list", _context(), {"organization_id": org["id"]})
     query = {"organization_id": org["id"]}
     if _wants_csv(fmt):
         return _ledger_csv(query, f"cd3p-ledger-{org['name']}.csv")
@@ -496,10 +470,6 @@ def ledger_revoke(entry_id: str) -> str | Response:
     data = {"id": entry_id, **_form("reason")}
     try:
         _call("cd3p_signature_revoke", data)
-    except tk.NotAuthorized as e:
-        return _refuse(e)
-    except tk.ObjectNotFound as e:
-        return _not_found(e)
     except tk.ValidationError as e:
         return _render_admin_ledger(revoke_errors={entry_id: e.error_dict}, revoke_data={entry_id: data})
     tk.h.flash_success(tk._("The entry was revoked; the revocation is a new ledger entry."))
@@ -543,8 +513,6 @@ def partner_apply() -> str | Response:
         data["service_area"] = tk.request.form.getlist("service_area")
         try:
             application = _call("cd3p_partner_application_create", data)
-        except tk.NotAuthorized as e:
-            return _refuse(e)
         except tk.ValidationError as e:
             return tk.render("cd3p/partner/apply.html", _apply_vars(data=data, **_errors(e)))
         tk.h.flash_success(
@@ -583,10 +551,7 @@ def _progress(application: dict[str, Any]) -> dict[str, Any]:
 def partner_status() -> str | Response:
     if not tk.current_user.is_authenticated:
         return _login_first()
-    try:
-        applications = _call("cd3p_partner_application_list", {"mine": True})["results"]
-    except tk.NotAuthorized as e:
-        return _refuse(e)
+    applications = _call("cd3p_partner_application_list", {"mine": True})["results"]
     return tk.render("cd3p/partner/status.html", {"progress": [_progress(a) for a in applications]})
 
 
@@ -644,8 +609,6 @@ def admin_partner_approve(id: str) -> str | Response:
         return _refuse(tk.NotAuthorized(tk._("Only sysadmins can review partner applications")))
     try:
         application = _call("cd3p_partner_application_approve", {"id": id})
-    except tk.ObjectNotFound as e:
-        return _not_found(e)
     except (tk.ValidationError, tk.NotAuthorized) as e:
         # e.g. decided meanwhile, or the organization's name was taken since: said on the queue
         message = (
@@ -669,8 +632,6 @@ def admin_partner_reject(id: str) -> str | Response:
     data = {"id": id, **_form("reason")}
     try:
         application = _call("cd3p_partner_application_reject", data)
-    except tk.ObjectNotFound as e:
-        return _not_found(e)
     except tk.ValidationError as e:
         return _render_partner_queue(reject_errors={id: e.error_dict}, reject_data={id: data})
     tk.h.flash_success(
@@ -701,19 +662,12 @@ def _join_vars(org: dict[str, Any], **extra: Any) -> dict[str, Any]:
 def organization_join(id: str) -> str | Response:
     if not tk.current_user.is_authenticated:
         return _login_first()
-    try:
-        org = _organization(id)
-    except tk.NotAuthorized as e:
-        return _refuse(e)
-    except tk.ObjectNotFound as e:
-        return _not_found(e)
+    org = _organization(id)
     if tk.request.method == "POST":
         data = {"organization_id": org["id"], **_form("role", "message", "acknowledge")}
         data.setdefault("acknowledge", "")  # an unticked box is not sent: "not acknowledged"
         try:
             _call("cd3p_membership_request_create", data)
-        except tk.NotAuthorized as e:
-            return _refuse(e)
         except tk.ValidationError as e:
             return tk.render("cd3p/organization/join.html", _join_vars(org, data=data, **_errors(e)))
         tk.h.flash_success(
@@ -746,29 +700,17 @@ def _render_requests(org: dict[str, Any], **extra: Any) -> str:
 
 
 def organization_requests(id: str) -> str | Response:
-    try:
-        org = _organization(id)
-        tk.check_access("cd3p_membership_request_list", _context(), {"organization_id": org["id"]})
-    except tk.NotAuthorized as e:
-        return _refuse(e)
-    except tk.ObjectNotFound as e:
-        return _not_found(e)
+    org = _organization(id)
+    tk.check_access("cd3p_membership_request_list", _context(), {"organization_id": org["id"]})
     return _render_requests(org)
 
 
 def _decide_request(id: str, request_id: str, decision: str) -> str | Response:
-    try:
-        org = _organization(id)
-        tk.check_access(f"cd3p_membership_request_{decision}", _context(), {"id": request_id})
-    except tk.NotAuthorized as e:
-        return _refuse(e)
-    except tk.ObjectNotFound as e:
-        return _not_found(e)
+    org = _organization(id)
+    tk.check_access(f"cd3p_membership_request_{decision}", _context(), {"id": request_id})
     data = {"id": request_id, **(_form("reason") if decision == "reject" else {})}
     try:
         row = _call(f"cd3p_membership_request_{decision}", data)
-    except tk.ObjectNotFound as e:
-        return _not_found(e)
     except tk.NotAuthorized as e:
         # Allowed to decide, yet refused: the membership gate (e.g. the organization's signature lapsed).
         tk.h.flash_error(str(e))
@@ -842,6 +784,5 @@ cd3p.add_url_rule(
 )
 
 
-# tk.blanket.blueprints registers the Blueprint objects found in this module: ours above, and the
-# equity pages' blueprint from views_equity.
-from ckanext.cd3p.views_equity import cd3p_equity  # noqa: E402, F401
+cd3p.register_error_handler(tk.NotAuthorized, _refuse)
+cd3p.register_error_handler(tk.ObjectNotFound, _not_found)

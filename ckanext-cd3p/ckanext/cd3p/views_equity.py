@@ -34,7 +34,7 @@ from ckan.types import Response
 from flask import Blueprint, make_response
 
 from ckanext.cd3p import config as cd3p_config
-from ckanext.cd3p import geography, indicators
+from ckanext.cd3p import geography, indicators, views
 
 cd3p_equity = Blueprint("cd3p_equity", __name__)
 
@@ -287,41 +287,12 @@ def geometry(level: str, code: str) -> dict[str, Any] | None:
     return place.geometry if place else None
 
 
-# --- request helpers -----------------------------------------------------------------------------
-# The agreement pages' helpers (views.py), imported when called: views.py imports this module to
-# register its blueprint.
-
-
-def _call(name: str, data: dict[str, Any] | None = None) -> Any:
-    from ckanext.cd3p import views
-
-    return views._call(name, data)
-
-
-def _refuse(error: tk.NotAuthorized) -> Response:
-    from ckanext.cd3p import views
-
-    return views._refuse(error)
-
-
-def _not_found(error: tk.ObjectNotFound) -> Response:
-    from ckanext.cd3p import views
-
-    return views._not_found(error)
-
-
-def _csv_cell(value: Any) -> str:
-    from ckanext.cd3p import views
-
-    return views._csv_cell(value)
-
-
 def _csv_value(value: Any) -> str:
     """Numbers as Python writes them (they round-trip exactly); text guarded against spreadsheet
     formulas (a leading apostrophe), as the ledger's CSV does."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return repr(value)
-    return _csv_cell(value)
+    return views._csv_cell(value)
 
 
 def _level(value: str | None) -> str:
@@ -348,7 +319,7 @@ def _indicator_or_404(indicator_id: str) -> None:
 
 
 def _show(indicator_id: str, level: str) -> dict[str, Any]:
-    return _call("cd3p_indicator_show", {"id": indicator_id, "level": level})
+    return views._call("cd3p_indicator_show", {"id": indicator_id, "level": level})
 
 
 def _guarded(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -356,12 +327,7 @@ def _guarded(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except tk.NotAuthorized as e:
-            return _refuse(e)
-        except tk.ObjectNotFound as e:
-            return _not_found(e)
+        return view(*args, **kwargs)
 
     return wrapper
 
@@ -415,7 +381,7 @@ def _source_state(source: indicators.Source) -> dict[str, Any]:
         "citation": source.citation,
     }
     try:
-        dataset = _call("package_show", {"id": source.dataset})
+        dataset = views._call("package_show", {"id": source.dataset})
     except tk.NotAuthorized:
         return {**found, "state": "withheld"}
     except tk.ObjectNotFound:
@@ -634,7 +600,7 @@ def city_outline() -> Response:
 def place(level: str, id: str) -> str | Response:
     level = _level(level)
     try:
-        found = _call("cd3p_place_show", {"level": level, "id": id})
+        found = views._call("cd3p_place_show", {"level": level, "id": id})
     except tk.ValidationError as e:
         tk.abort(400, "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in e.error_dict.items()))
     reg = indicators.registry()
@@ -686,3 +652,5 @@ cd3p_equity.add_url_rule(
 )
 cd3p_equity.add_url_rule("/equity/indicator/<id>", view_func=indicator)
 cd3p_equity.add_url_rule("/equity/place/<level>/<id>", view_func=place)
+cd3p_equity.register_error_handler(tk.NotAuthorized, views._refuse)
+cd3p_equity.register_error_handler(tk.ObjectNotFound, views._not_found)
