@@ -1,8 +1,8 @@
-"""The Detroit indicator sources loaded into the DataStore, for the equity pages' tests.
+"""The Detroit indicator sources loaded into the DataStore, for the indicator and equity-page tests.
 
-The same loading as tests/test_indicators.py (copied, not imported, so that each module owns its
-fixtures): the real source files, Wayne County's rows only, under the dataset and resource names of
-the registry, through datastore_create.
+The real source files (Wayne County's rows only of the national and state tables, to keep the set-up
+fast), under the dataset and resource names of the registry, through datastore_create; and readers
+of the same files, for computing the expected numbers independently.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def csv_rows(name: str, key: str) -> list[dict[str, Any]]:
         return [r for r in csv.DictReader(f) if r[key].startswith("26163")]
 
 
-def _num(value: Any) -> float | None:
+def num(value: Any) -> float | None:
     return None if value in (None, "", "NA") else float(value)
 
 
@@ -61,7 +61,7 @@ def _load(
         resource_id=resource["id"],
         force=True,
         fields=[{"id": source.key, "type": "text"}] + [{"id": c, "type": "numeric"} for c in columns],
-        records=[{source.key: r[source.key], **{c: _num(r.get(c)) for c in columns}} for r in rows],
+        records=[{source.key: r[source.key], **{c: num(r.get(c)) for c in columns}} for r in rows],
     )
     return dataset
 

@@ -8,7 +8,6 @@ dataset and resource names the registry expects.
 from __future__ import annotations
 
 import csv
-import json
 from typing import Any
 
 import pytest
@@ -16,79 +15,30 @@ from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
 
 from ckanext.cd3p import config, geography, indicators
-from tests import factories, partners
-
-
-def _acs_rows() -> list[dict[str, Any]]:
-    path = config.data_dir() / "indicators" / "tracts_acs2015_2019_fcc_ookla.geojson"
-    return [f["properties"] for f in json.loads(path.read_text())["features"]]
-
-
-def _csv_rows(name: str, key: str) -> list[dict[str, Any]]:
-    with (config.data_dir() / "indicators" / name).open(newline="") as f:
-        return [r for r in csv.DictReader(f) if r[key].startswith("26163")]
-
-
-def _num(value: Any) -> float | None:
-    return None if value in (None, "", "NA") else float(value)
-
-
-def _load(
-    org: dict[str, Any], source_id: str, rows: list[dict[str, Any]], columns: list[str], **meta: Any
-) -> None:
-    source = indicators.registry().sources[source_id]
-    dataset = factories.Dataset(name=source.dataset, owner_org=org["id"], **meta)
-    resource = factories.Resource(
-        package_id=dataset["id"], name=source.resource, url="http://example.com/t.csv"
-    )
-    call_action(
-        "datastore_create",
-        resource_id=resource["id"],
-        force=True,
-        fields=[{"id": source.key, "type": "text"}] + [{"id": c, "type": "numeric"} for c in columns],
-        records=[{source.key: r[source.key], **{c: _num(r.get(c)) for c in columns}} for r in rows],
-    )
+from tests import equity, factories, partners
 
 
 @pytest.fixture
 def sources(agreement: dict[str, Any]) -> dict[str, Any]:
-    org = partners.organization(factories.User(), title="Data Driven Detroit")
-    _load(
-        org,
-        "tract-acs",
-        _acs_rows(),
-        ["f_broadband", "f_computer", "f_ba", "mhi", "population", "households", "d_mbps", "tests", "n_isp"],
-    )
-    _load(org, "tract-no-internet", _csv_rows("oeps_tract_2019_no_internet.csv", "FIPS"), ["NoIntP"])
-    _load(
-        org,
-        "tract-poverty",
-        _csv_rows("michigan_tracts_acs2014_2018_poverty_unemployment.csv", "GEOID"),
-        ["povP", "unempP"],
-    )
-    return {"org": org}
-
-
-def show(indicator: str, level: str = "tract", user: str = "") -> dict[str, Any]:
-    return call_action("cd3p_indicator_show", {"user": user, "ignore_auth": False}, id=indicator, level=level)
+    return equity.load_sources()
 
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_index")
 
 
 def test_tract_values_and_citywide_share_from_counts(sources: dict[str, Any]) -> None:
-    acs = {r["geoid"]: r for r in _acs_rows()}
+    acs = {r["geoid"]: r for r in equity.acs_rows()}
     detroit = geography.tracts()
     expected = {}
     num = den = 0.0
     for geoid in detroit:
-        hh, f = _num(acs[geoid]["households"]), _num(acs[geoid]["f_broadband"])
+        hh, f = equity.num(acs[geoid]["households"]), equity.num(acs[geoid]["f_broadband"])
         expected[geoid] = None if hh is None or f is None else (1 - f) * 100
         if expected[geoid] is not None:
             num += hh * (1 - f)
             den += hh
 
-    result = show("households-without-broadband")
+    result = equity.show("households-without-broadband")
 
     got = {v["id"]: v["value"] for v in result["values"]}
     assert set(got) == set(detroit)
@@ -105,16 +55,19 @@ def test_tract_values_and_citywide_share_from_counts(sources: dict[str, Any]) ->
 
 
 def test_poverty_rate_weights_another_sources_population(sources: dict[str, Any]) -> None:
-    acs = {r["geoid"]: r for r in _acs_rows()}
-    pov = {r["GEOID"]: r for r in _csv_rows("michigan_tracts_acs2014_2018_poverty_unemployment.csv", "GEOID")}
+    acs = {r["geoid"]: r for r in equity.acs_rows()}
+    pov = {
+        r["GEOID"]: r
+        for r in equity.csv_rows("michigan_tracts_acs2014_2018_poverty_unemployment.csv", "GEOID")
+    }
     num = den = 0.0
     for geoid in geography.tracts():
-        p, pop = _num(pov.get(geoid, {}).get("povP")), _num(acs[geoid]["population"])
+        p, pop = equity.num(pov.get(geoid, {}).get("povP")), equity.num(acs[geoid]["population"])
         if p is not None and pop is not None:
             num += pop * p / 100
             den += pop
 
-    result = show("poverty-rate", "city")
+    result = equity.show("poverty-rate", "city")
 
     assert [v["id"] for v in result["values"]] == ["city"]
     assert result["citywide"]["value"] == pytest.approx(num / den * 100)
@@ -125,16 +78,16 @@ def test_poverty_rate_weights_another_sources_population(sources: dict[str, Any]
 
 
 def test_district_income_is_a_household_weighted_average_of_medians(sources: dict[str, Any]) -> None:
-    acs = {r["geoid"]: r for r in _acs_rows()}
+    acs = {r["geoid"]: r for r in equity.acs_rows()}
     sums: dict[str, list[float]] = {}
     for geoid, tract in geography.tracts().items():
-        mhi, hh = _num(acs[geoid]["mhi"]), _num(acs[geoid]["households"])
+        mhi, hh = equity.num(acs[geoid]["mhi"]), equity.num(acs[geoid]["households"])
         if mhi is not None and hh is not None:
             s = sums.setdefault(tract.district, [0.0, 0.0])
             s[0] += mhi * hh
             s[1] += hh
 
-    result = show("median-household-income", "council_district")
+    result = equity.show("median-household-income", "council_district")
 
     assert [v["id"] for v in result["values"]] == [f"district-{n}" for n in range(1, 8)]
     for v in result["values"]:
@@ -152,18 +105,18 @@ def test_small_cells_are_suppressed_outside_the_partner_tier(sources: dict[str, 
     )
     small = {
         v["id"]
-        for v in show("households-without-computer", user=partners.site_user())["values"]
+        for v in equity.show("households-without-computer", user=partners.site_user())["values"]
         if v["denominator"] is not None and v["denominator"] < 1000
     }
     assert small, "the demo data has tracts under 1,000 households"
 
-    public = {v["id"]: v for v in show("households-without-computer")["values"]}
+    public = {v["id"]: v for v in equity.show("households-without-computer")["values"]}
     assert {g for g, v in public.items() if v["suppressed"]} == small
     assert all(public[g]["value"] is None and public[g]["denominator"] is None for g in small)
 
     member = factories.User()
     partners.join(sources["org"], member)
-    seen = {v["id"]: v for v in show("households-without-computer", user=member["name"])["values"]}
+    seen = {v["id"]: v for v in equity.show("households-without-computer", user=member["name"])["values"]}
     assert not any(v["suppressed"] for v in seen.values())
     assert all(seen[g]["value"] is not None for g in small)
 
@@ -176,18 +129,18 @@ def test_a_partner_tier_source_is_refused_to_the_public(sources: dict[str, Any])
         access_level="partners",
     )
     with pytest.raises(tk.NotAuthorized):
-        show("households-no-internet")
+        equity.show("households-no-internet")
     other = partners.organization(factories.User(), title="Other partner")
     member = factories.User()
     partners.join(other, member)
-    assert show("households-no-internet", user=member["name"])["citywide"]["value"] > 0
+    assert equity.show("households-no-internet", user=member["name"])["citywide"]["value"] > 0
 
 
 def test_unknown_indicator_and_level(sources: dict[str, Any]) -> None:
     with pytest.raises(tk.ObjectNotFound, match="Indicator not found"):
-        show("households-with-flying-cars")
+        equity.show("households-with-flying-cars")
     with pytest.raises(tk.ValidationError) as e:
-        show("poverty-rate", "county")
+        equity.show("poverty-rate", "county")
     assert "level" in e.value.error_dict
 
 
@@ -204,9 +157,9 @@ def test_place_shows_every_indicator_against_the_city(sources: dict[str, Any]) -
     assert place["name"] == "Council District 3"
     assert [i["indicator"]["id"] for i in place["indicators"]] == indicators.registry().ids()
     poverty = next(i for i in place["indicators"] if i["indicator"]["id"] == "poverty-rate")
-    by_district = {v["id"]: v for v in show("poverty-rate", "council_district")["values"]}
+    by_district = {v["id"]: v for v in equity.show("poverty-rate", "council_district")["values"]}
     assert poverty["value"] == by_district["district-3"]
-    assert poverty["citywide"] == show("poverty-rate", "city")["citywide"]
+    assert poverty["citywide"] == equity.show("poverty-rate", "city")["citywide"]
     with pytest.raises(tk.ObjectNotFound, match="No council_district with id district-9"):
         call_action("cd3p_place_show", level="council_district", id="district-9")
 
@@ -226,11 +179,11 @@ def test_place_withholds_what_the_caller_may_not_read(sources: dict[str, Any]) -
 
 
 def test_a_datastore_change_reaches_the_next_request(sources: dict[str, Any]) -> None:
-    before = show("households-without-broadband", "council_district")
+    before = equity.show("households-without-broadband", "council_district")
     tract = next(g for g, t in geography.tracts().items() if t.district == "district-1")
-    acs = {r["geoid"]: r for r in _acs_rows()}
+    acs = {r["geoid"]: r for r in equity.acs_rows()}
     resource_id = before["sources"][0]["resource_id"]
-    assert show("households-without-broadband", "council_district") == before  # served again (cached)
+    assert equity.show("households-without-broadband", "council_district") == before  # served again (cached)
 
     call_action(
         "datastore_upsert",
@@ -240,7 +193,7 @@ def test_a_datastore_change_reaches_the_next_request(sources: dict[str, Any]) ->
         force=True,
     )
 
-    after = {v["id"]: v for v in show("households-without-broadband", "council_district")["values"]}
+    after = {v["id"]: v for v in equity.show("households-without-broadband", "council_district")["values"]}
     old = {v["id"]: v for v in before["values"]}
     hh, f = float(acs[tract]["households"]), float(acs[tract]["f_broadband"])
     assert after["district-1"]["numerator"] == pytest.approx(old["district-1"]["numerator"] + hh * f)
@@ -295,7 +248,7 @@ def test_a_partner_upload_changes_the_numbers_once_xloader_finishes(
     loader = DemoLoader(config.data_dir(), sysadmin["name"])
     if loader.apply_types({resource["id"]: {"geoid": "text"}}):  # GEOIDs stay text, as in the demo
         loader.wait_for_datastore([resource["id"]], submitted=True, timeout=120)
-    before = show("households-without-broadband", "city")["citywide"]
+    before = equity.show("households-without-broadband", "city")["citywide"]
     last_job = call_action("xloader_status", resource_id=resource["id"])["job_id"]
 
     # The new file: every tract in District 4 now reports full broadband adoption.
@@ -311,8 +264,8 @@ def test_a_partner_upload_changes_the_numbers_once_xloader_finishes(
     put(out.getvalue().encode(), resource["id"])
     assert wait_for_xloader(resource["id"], after=last_job)["status"] == "complete"
 
-    after = show("households-without-broadband", "city")["citywide"]
-    acs = {r["geoid"]: r for r in _acs_rows()}
+    after = equity.show("households-without-broadband", "city")["citywide"]
+    acs = {r["geoid"]: r for r in equity.acs_rows()}
     removed = sum(
         float(acs[g]["households"]) * (1 - float(acs[g]["f_broadband"]))
         for g in district4
@@ -328,31 +281,34 @@ def test_values_are_cached_until_a_change_or_a_refresh(sources: dict[str, Any]) 
     import sqlalchemy as sa
     from ckanext.datastore.backend.postgres import get_write_engine
 
-    before = show("households-without-computer", "city")["citywide"]
-    resource_id = before and show("households-without-computer")["sources"][0]["resource_id"]
+    before = equity.show("households-without-computer", "city")["citywide"]
+    resource_id = before and equity.show("households-without-computer")["sources"][0]["resource_id"]
     with get_write_engine().begin() as conn:
         conn.execute(sa.text(f'UPDATE "{resource_id}" SET f_computer = 0'))  # test-made id, not user input
 
-    assert show("households-without-computer", "city")["citywide"] == before
+    assert equity.show("households-without-computer", "city")["citywide"] == before
     with pytest.raises(tk.NotAuthorized):
         call_action("cd3p_indicator_refresh", {"user": factories.User()["name"], "ignore_auth": False})
     call_action("cd3p_indicator_refresh", {"user": partners.site_user(), "ignore_auth": False})
-    assert show("households-without-computer", "city")["citywide"]["value"] == pytest.approx(100.0)
+    assert equity.show("households-without-computer", "city")["citywide"]["value"] == pytest.approx(100.0)
 
 
 def test_digital_equity_index_from_the_source_files(sources: dict[str, Any]) -> None:
     """The method on the index's page, done here from the files: orient, min-max over Detroit's
     tracts, mean per sub-score (half the components at least), mean of the two."""
-    acs = {r["geoid"]: r for r in _acs_rows()}
-    pov = {r["GEOID"]: r for r in _csv_rows("michigan_tracts_acs2014_2018_poverty_unemployment.csv", "GEOID")}
-    oeps = {r["FIPS"]: r for r in _csv_rows("oeps_tract_2019_no_internet.csv", "FIPS")}
+    acs = {r["geoid"]: r for r in equity.acs_rows()}
+    pov = {
+        r["GEOID"]: r
+        for r in equity.csv_rows("michigan_tracts_acs2014_2018_poverty_unemployment.csv", "GEOID")
+    }
+    oeps = {r["FIPS"]: r for r in equity.csv_rows("oeps_tract_2019_no_internet.csv", "FIPS")}
     detroit = list(geography.tracts())
 
     def col(rows: dict[str, Any], column: str, weight: str, transform: Any = lambda x: x) -> dict[str, float]:
         """A component's tract values; a value counts only with a positive weight (its universe)."""
         out = {}
         for g in detroit:
-            x, w = _num(rows.get(g, {}).get(column)), _num(acs[g][weight])
+            x, w = equity.num(rows.get(g, {}).get(column)), equity.num(acs[g][weight])
             if x is not None and w is not None and w > 0:
                 out[g] = transform(x)
         return out
@@ -389,7 +345,7 @@ def test_digital_equity_index_from_the_source_files(sources: dict[str, Any]) -> 
         if len(subs) == 2:
             expected[g] = sum(subs) / 2
 
-    result = show("digital-equity-index")
+    result = equity.show("digital-equity-index")
 
     got = {v["id"]: v["value"] for v in result["values"] if v["value"] is not None}
     assert set(got) == set(expected)
@@ -397,7 +353,7 @@ def test_digital_equity_index_from_the_source_files(sources: dict[str, Any]) -> 
         assert got[g] == pytest.approx(value), g
     assert min(got.values()) >= 0
     assert max(got.values()) <= 100
-    weights = {g: _num(acs[g]["households"]) or 0.0 for g in expected}
+    weights = {g: equity.num(acs[g]["households"]) or 0.0 for g in expected}
     city = sum(expected[g] * weights[g] for g in expected) / sum(weights.values())
     assert result["citywide"]["value"] == pytest.approx(city)
     assert result["withheld"] == []

@@ -8,40 +8,14 @@ The server must run the current code: ``scripts/portal.sh restart development`` 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from ckanext.cd3p import geography
 from ckanext.cd3p import views_equity as eq
 from tests import equity
-from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-@pytest.fixture
-def site_url() -> str:
-    from ckan.plugins import toolkit as tk
-
-    return tk.config["ckan.site_url"].rstrip("/")
 
 
 @pytest.fixture

@@ -9,22 +9,13 @@ from typing import Any
 
 import pytest
 from ckan.tests.helpers import call_action
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests import factories, partners
-from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.helpers import wait_for_xloader
 
 PASSWORD = "correct-horse-123"
 CSV = "neighborhood,laptops_lent,households\nBrightmoor,120,4310\nChadsey Condon,85,5120\nOsborn,143,6450\n"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -34,13 +25,6 @@ def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
     yield opened
     for context in opened:
         context.close()
-
-
-@pytest.fixture
-def site_url() -> str:
-    from ckan.plugins import toolkit as tk
-
-    return tk.config["ckan.site_url"].rstrip("/")
 
 
 @pytest.fixture
