@@ -63,6 +63,15 @@ def has_partner_admin(org_id: str) -> bool:
     )
 
 
+def first_admin_allowed(context: Context, org: model.Group | None, capacity: str) -> bool:
+    """The one addition allowed before an organization signs: its first admin, added by a sysadmin."""
+    return (
+        authz.is_sysadmin(context.get("user"))
+        and capacity == "admin"
+        and (org is None or not has_partner_admin(org.id))
+    )
+
+
 def is_member(org_id: str, user: model.User) -> bool:
     return authz.users_role_for_group_or_org(org_id, user.name) is not None
 
@@ -74,8 +83,7 @@ def check_new_members(context: Context, org: model.Group | None, users: Iterable
     admin before it has signed (so that someone can sign); users who are sysadmins are never gated;
     a change of role of an existing member is not an addition.
     """
-    actor_is_sysadmin = authz.is_sysadmin(context.get("user"))
-    first_admin_taken = org is not None and has_partner_admin(org.id)
+    first_admin_open = True  # one per call at most
     standing = ledger.standing(org.id) if org is not None else None
     active = standing.active if standing is not None else Agreement.active()
     for user_ref, capacity in users:
@@ -84,8 +92,8 @@ def check_new_members(context: Context, org: model.Group | None, users: Iterable
             continue  # CKAN reports unknown users itself
         if org is not None and is_member(org.id, user):
             continue
-        if actor_is_sysadmin and capacity == "admin" and not first_admin_taken:
-            first_admin_taken = True
+        if first_admin_open and first_admin_allowed(context, org, capacity):
+            first_admin_open = False
             continue
         name = org.title or org.name if org is not None else tk._("A new organization")
         if standing is None or not standing.current:

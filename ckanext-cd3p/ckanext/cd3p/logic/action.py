@@ -917,17 +917,15 @@ def user_invite(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     """Core user_invite, refused up front (before it creates the account) unless the invitee will be
     the organization's first admin: a new account cannot have acknowledged the agreement."""
     org = model.Group.get(data_dict.get("group_id") or "")
-    if org is not None and org.is_organization:
-        first_admin = (
-            authz.is_sysadmin(context.get("user"))
-            and data_dict.get("role") == "admin"
-            and not gate.has_partner_admin(org.id)
+    if (
+        org is not None
+        and org.is_organization
+        and not gate.first_admin_allowed(context, org, data_dict.get("role"))
+    ):
+        raise tk.NotAuthorized(
+            tk._(
+                "New members must acknowledge the Data Sharing Agreement before they join {org}: "
+                "ask them to register and then ask to join at {url}"
+            ).format(org=org.title or org.name, url=gate.join_url(org))
         )
-        if not first_admin:
-            raise tk.NotAuthorized(
-                tk._(
-                    "New members must acknowledge the Data Sharing Agreement before they join {org}: "
-                    "ask them to register and then ask to join at {url}"
-                ).format(org=org.title or org.name, url=gate.join_url(org))
-            )
     return up_func(context, data_dict)
