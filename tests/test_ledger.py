@@ -197,5 +197,6 @@ def test_migration_downgrades_and_upgrades(migrate_db_for: Any) -> None:
         "cd3p_signature",
         "cd3p_partner_application",
         "cd3p_membership_request",
+        "cd3p_indicator_source",
     }
     assert partners.active_agreement()["state"] == "active"  # usable again

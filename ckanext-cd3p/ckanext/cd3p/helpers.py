@@ -228,6 +228,7 @@ EQUITY_TOPIC_LABELS = {
     "education": "Education",
     "workforce": "Workforce",
     "income": "Income",
+    "programmes": "Programme reach",
     "index": "Overall",
     "training": "Training and workforce",
 }

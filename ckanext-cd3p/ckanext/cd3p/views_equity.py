@@ -15,6 +15,7 @@ Routes:
   GeoJSON is also what the maps draw
 - ``/equity/place/<level>/<id>``: every indicator for one place against the city
 - ``/equity/city.geojson``: the city's outline, drawn under the maps
+- ``/ckan-admin/indicator-sources``: sysadmins register a partner dataset as an indicator source
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import json
 import math
 import re
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from ckan.plugins import toolkit as tk
@@ -42,7 +43,7 @@ LEVELS = indicators.LEVELS
 DEFAULT_LEVEL = "tract"
 
 # Topics in the order the City reads them, and the groups of the place page's summary.
-TOPICS = ("index", "devices", "connectivity", "education", "workforce", "income")
+TOPICS = ("index", *indicators.TOPICS)
 SUMMARY_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("devices", ("devices",)),
     ("connectivity", ("connectivity",)),
@@ -322,16 +323,6 @@ def _show(indicator_id: str, level: str) -> dict[str, Any]:
     return views._call("cd3p_indicator_show", {"id": indicator_id, "level": level})
 
 
-def _guarded(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Refusals become a 403 (anonymous visitors log in first), unknown objects a 404."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
 def _tiles() -> dict[str, str]:
     """The tile layer of ckanext-spatial's common map, if one is configured (none: plain background)."""
     return {
@@ -402,7 +393,6 @@ def _topics(items: Iterable[dict[str, Any]]) -> list[tuple[str, list[dict[str, A
 # --- pages ---------------------------------------------------------------------------------------
 
 
-@_guarded
 def index() -> str | Response:
     reg = indicators.registry()
     level = _level(tk.request.args.get("level"))
@@ -469,7 +459,6 @@ def index() -> str | Response:
     return tk.render("cd3p/equity/index.html", extra)
 
 
-@_guarded
 def indicator(id: str) -> str | Response:
     _indicator_or_404(id)
     level = _level(tk.request.args.get("level"))
@@ -516,7 +505,6 @@ def indicator(id: str) -> str | Response:
     return tk.render("cd3p/equity/indicator.html", extra)
 
 
-@_guarded
 def indicator_csv(id: str) -> Response:
     _indicator_or_404(id)
     level = _level(tk.request.args.get("level"))
@@ -533,7 +521,6 @@ def indicator_csv(id: str) -> Response:
     return response
 
 
-@_guarded
 def indicator_geojson(id: str) -> Response:
     _indicator_or_404(id)
     level = _level(tk.request.args.get("level"))
@@ -596,7 +583,6 @@ def city_outline() -> Response:
     return response
 
 
-@_guarded
 def place(level: str, id: str) -> str | Response:
     level = _level(level)
     try:
@@ -642,6 +628,94 @@ def place(level: str, id: str) -> str | Response:
     return tk.render("cd3p/equity/place.html", extra)
 
 
+# --- indicator sources (sysadmins) ----------------------------------------------------------------
+
+SOURCE_FIELDS = ("id", "dataset", "resource", "key", "vintage", "citation")
+INDICATOR_FIELDS = (
+    "id",
+    "title",
+    "description",
+    "topic",
+    "unit",
+    "direction",
+    "column",
+    "kind",
+    "complement",
+    "moe",
+    "caveat",
+    "weight_source",
+    "weight_column",
+    "weight_label",
+    "weight_moe",
+)
+
+
+def _source_form() -> dict[str, Any]:
+    """The posted form as cd3p_indicator_source_create takes it: the source's fields, and one
+    indicator from the ``indicator_*`` fields."""
+    form = tk.request.form
+    data: dict[str, Any] = {name: form.get(name, "") for name in SOURCE_FIELDS}
+    item = {name: form.get(f"indicator_{name}", "") for name in INDICATOR_FIELDS}
+    item["complement"] = form.get("indicator_complement") == "on"
+    data["indicators"] = [item]
+    return data
+
+
+def _source_errors(error: tk.ValidationError) -> dict[str, list[str]]:
+    """The action's errors by form field: an indicator's own fields become ``indicator_<name>``."""
+    found: dict[str, list[str]] = {}
+    for key, messages in error.error_dict.items():
+        if key == "indicators" and messages and isinstance(messages[0], dict):
+            for item in messages:
+                for name, inner in item.items():
+                    found[f"indicator_{name}"] = [str(m) for m in inner]
+        else:
+            found[key] = [str(m) for m in messages]
+    return found
+
+
+def admin_sources() -> str | Response:
+    sources = views._call("cd3p_indicator_source_list")  # sysadmins only: others get a 403
+    data: dict[str, Any] = {"indicators": [{"topic": "programmes", "direction": "higher", "kind": "share"}]}
+    errors: dict[str, list[str]] = {}
+    if tk.request.method == "POST":
+        data = _source_form()
+        try:
+            created = views._call("cd3p_indicator_source_create", data)
+        except tk.ValidationError as e:
+            errors = _source_errors(e)
+        else:
+            tk.h.flash_success(
+                tk._("Source {id} registered: its indicators are on the equity pages now.").format(
+                    id=created["id"]
+                )
+            )
+            return tk.redirect_to("cd3p_equity.admin_sources")
+    return tk.render(
+        "cd3p/admin/indicator_sources.html",
+        {
+            "sources": sources,
+            "data": data,
+            "item": data["indicators"][0],
+            "errors": errors,
+            "error_summary": {k: "; ".join(v) for k, v in errors.items()},
+            "topic_options": [
+                {"value": t, "text": tk.h.cd3p_equity_topic_label(t)} for t in indicators.TOPICS
+            ],
+        },
+    )
+
+
+def admin_source_delete(id: str) -> Response:
+    try:
+        views._call("cd3p_indicator_source_delete", {"id": id})
+    except tk.ValidationError as e:
+        tk.h.flash_error(" ".join(str(m) for m in e.error_summary.values()))
+    else:
+        tk.h.flash_success(tk._("Source {id} and its indicators removed.").format(id=id))
+    return tk.redirect_to("cd3p_equity.admin_sources")
+
+
 # --- routes ---------------------------------------------------------------------------------------
 
 cd3p_equity.add_url_rule("/equity", view_func=index)
@@ -652,5 +726,9 @@ cd3p_equity.add_url_rule(
 )
 cd3p_equity.add_url_rule("/equity/indicator/<id>", view_func=indicator)
 cd3p_equity.add_url_rule("/equity/place/<level>/<id>", view_func=place)
+cd3p_equity.add_url_rule("/ckan-admin/indicator-sources", view_func=admin_sources, methods=["GET", "POST"])
+cd3p_equity.add_url_rule(
+    "/ckan-admin/indicator-sources/<id>/delete", view_func=admin_source_delete, methods=["POST"]
+)
 cd3p_equity.register_error_handler(tk.NotAuthorized, views._refuse)
 cd3p_equity.register_error_handler(tk.ObjectNotFound, views._not_found)

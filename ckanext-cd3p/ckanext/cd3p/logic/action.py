@@ -7,6 +7,7 @@ Every action checks access first, then validates its input with the schema of th
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,9 +16,16 @@ from ckan.lib.munge import munge_title_to_name
 from ckan.plugins import toolkit as tk
 from ckan.types import Action, Context, DataDict
 
-from ckanext.cd3p import config, gate, indicators, ledger, notify
+from ckanext.cd3p import config, gate, geography, indicators, ledger, notify
 from ckanext.cd3p.logic import schema
-from ckanext.cd3p.model import Agreement, LedgerEntry, MembershipRequest, PartnerApplication, utcnow
+from ckanext.cd3p.model import (
+    Agreement,
+    IndicatorSource,
+    LedgerEntry,
+    MembershipRequest,
+    PartnerApplication,
+    utcnow,
+)
 
 __all__ = [
     "cd3p_agreement_acknowledge",
@@ -31,6 +39,9 @@ __all__ = [
     "cd3p_indicator_list",
     "cd3p_indicator_refresh",
     "cd3p_indicator_show",
+    "cd3p_indicator_source_create",
+    "cd3p_indicator_source_delete",
+    "cd3p_indicator_source_list",
     "cd3p_ledger_verify",
     "cd3p_membership_request_approve",
     "cd3p_membership_request_create",
@@ -838,6 +849,217 @@ def cd3p_indicator_refresh(context: Context, data_dict: DataDict) -> dict[str, A
     tk.check_access("cd3p_indicator_refresh", context, data_dict)
     indicators.invalidate_all()
     return {"refreshed": True}
+
+
+# --- indicator sources registered by sysadmins ---------------------------------------------------
+
+
+def _table_fields(context: Context, dataset_ref: str, resource_name: str) -> tuple[dict[str, Any], list[str]]:
+    """A dataset's named resource and its DataStore columns, read as the caller; ValidationError
+    naming the field at fault otherwise."""
+    try:
+        dataset = tk.get_action("package_show")(dict(context), {"id": dataset_ref})
+    except tk.ObjectNotFound:
+        raise tk.ValidationError(
+            {"dataset": [tk._("Dataset not found: {name}").format(name=dataset_ref)]}
+        ) from None
+    resource = next((r for r in dataset["resources"] if r.get("name") == resource_name), None)
+    if resource is None:
+        names = ", ".join(r.get("name") or r["id"] for r in dataset["resources"]) or tk._("none")
+        raise tk.ValidationError(
+            {
+                "resource": [
+                    tk._("No resource named {name} (its resources: {names})").format(
+                        name=resource_name, names=names
+                    )
+                ]
+            }
+        )
+    if not resource.get("datastore_active"):
+        raise tk.ValidationError(
+            {
+                "resource": [
+                    tk._("{name} is not in the DataStore yet: wait for its load to finish").format(
+                        name=resource_name
+                    )
+                ]
+            }
+        )
+    found = tk.get_action("datastore_search")(dict(context), {"resource_id": resource["id"], "limit": 0})
+    return {**resource, "dataset_name": dataset["name"]}, [
+        f["id"] for f in found["fields"] if f["id"] != "_id"
+    ]
+
+
+def cd3p_indicator_source_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Registers a partner dataset's DataStore table as an indicator source, with the indicators
+    computed from it (sysadmins). The table holds one row per census tract.
+
+    :param id: the source's id (lowercase letters, digits, ``-`` and ``_``)
+    :param dataset: the dataset's name or id
+    :param resource: the name of its resource whose DataStore table is read
+    :param key: the column holding tract GEOIDs (11 digits)
+    :param vintage: e.g. ``ACS 2019-2023 5-year`` or ``Programme year 2025``
+    :param citation: who produced the numbers
+    :param indicators: a list, each with ``id``, ``title``, ``description``, ``topic``
+        (devices, connectivity, education, workforce, income, programmes), ``unit``,
+        ``direction`` (``higher`` = more need), ``column``, ``kind`` (share 0-1, percent 0-100,
+        amount, count), optional ``complement`` (1 - share), ``moe`` (the column with the 90%
+        margin of error), ``caveat``, and ``weight_column``, ``weight_label``, optional
+        ``weight_moe`` and ``weight_source`` (another registered or shipped source; default:
+        this one)
+    :returns: the registered source
+    """
+    tk.check_access("cd3p_indicator_source_create", context, data_dict)
+    data = _validate(data_dict, schema.indicator_source_create(), context)
+    if not data.get("indicators"):
+        raise tk.ValidationError({"indicators": [tk._("Register at least one indicator")]})
+    reg = indicators.registry()
+    if data["id"] in reg.sources:
+        raise tk.ValidationError({"id": [tk._("A source with this id exists: {id}").format(id=data["id"])]})
+    resource, columns = _table_fields(context, data["dataset"], data["resource"])
+    errors: list[str] = []
+    if data["key"] not in columns:
+        raise tk.ValidationError(
+            {
+                "key": [
+                    tk._("No column {column} in the table (its columns: {columns})").format(
+                        column=data["key"], columns=", ".join(columns)
+                    )
+                ]
+            }
+        )
+    tracts = sorted(geography.tracts())
+    matched = tk.get_action("datastore_search")(
+        dict(context), {"resource_id": resource["id"], "filters": {data["key"]: tracts}, "limit": 0}
+    )["total"]
+    if not matched:
+        raise tk.ValidationError(
+            {
+                "key": [
+                    tk._("None of the values in {column} is a Detroit census tract GEOID").format(
+                        column=data["key"]
+                    )
+                ]
+            }
+        )
+    other_columns: dict[str, list[str]] = {}
+    specs: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for n, item in enumerate(data["indicators"], start=1):
+        where = tk._("Indicator {n} ({id})").format(n=n, id=item["id"])
+        if item["id"] in reg.ids() or item["id"] in seen:
+            errors.append(tk._("{where}: the id is taken").format(where=where))
+        seen.add(item["id"])
+        weight_source = item["weight_source"] or data["id"]
+        if weight_source == data["id"]:
+            weight_columns = columns
+        elif weight_source in reg.sources:
+            if weight_source not in other_columns:
+                src = reg.sources[weight_source]
+                other_columns[weight_source] = _table_fields(context, src.dataset, src.resource)[1]
+            weight_columns = other_columns[weight_source]
+        else:
+            errors.append(tk._("{where}: unknown weight source {id}").format(where=where, id=weight_source))
+            weight_columns = []
+        for column, among in (
+            (item["column"], columns),
+            (item["moe"], columns),
+            (item["weight_column"], weight_columns),
+            (item["weight_moe"], weight_columns),
+        ):
+            if column and among and column not in among:
+                errors.append(
+                    tk._("{where}: no column {column} (columns: {columns})").format(
+                        where=where, column=column, columns=", ".join(among)
+                    )
+                )
+        specs.append(
+            {
+                **{
+                    k: item[k]
+                    for k in ("id", "title", "description", "topic", "unit", "direction", "column", "kind")
+                },
+                "complement": item["complement"],
+                "moe": item["moe"],
+                "caveat": item["caveat"],
+                "source": data["id"],
+                "weight": {
+                    "source": weight_source,
+                    "column": item["weight_column"],
+                    "label": item["weight_label"],
+                    "moe": item["weight_moe"],
+                },
+            }
+        )
+    if errors:
+        raise tk.ValidationError({"indicators": errors})
+    row = IndicatorSource(
+        id=data["id"],
+        dataset=resource["dataset_name"],
+        resource=data["resource"],
+        key=data["key"],
+        level=data["level"],
+        vintage=data["vintage"],
+        citation=data["citation"],
+        indicators=specs,
+        created_by=context.get("user"),
+    )
+    Session.add(row)
+    _commit(context)
+    indicators.invalidate_all()
+    return row.as_dict()
+
+
+def cd3p_indicator_source_delete(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Removes a registered source and its indicators (sysadmins); shipped sources stay.
+
+    :param id: the source's id
+    """
+    tk.check_access("cd3p_indicator_source_delete", context, data_dict)
+    data = _validate(data_dict, schema.indicator_source_delete(), context)
+    row = Session.get(IndicatorSource, data["id"])
+    if row is None:
+        raise tk.ObjectNotFound(tk._("No registered indicator source {id}").format(id=data["id"]))
+    needed = [
+        spec["id"]
+        for other in Session.query(IndicatorSource).filter(IndicatorSource.id != row.id)
+        for spec in other.indicators
+        if spec["weight"]["source"] == row.id
+    ]
+    if needed:
+        raise tk.ValidationError(
+            {
+                "id": [
+                    tk._("Indicators of other sources are weighted by it: {ids}").format(
+                        ids=", ".join(needed)
+                    )
+                ]
+            }
+        )
+    found = row.as_dict()
+    Session.delete(row)
+    _commit(context)
+    indicators.invalidate_all()
+    return found
+
+
+@tk.side_effect_free
+def cd3p_indicator_source_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """Every indicator source: the shipped ones (``registered`` false) and those sysadmins registered,
+    with who registered them and when (sysadmins)."""
+    tk.check_access("cd3p_indicator_source_list", context, data_dict)
+    _validate(data_dict, schema.indicator_source_list(), context)
+    rows = {row.id: row.as_dict() for row in Session.query(IndicatorSource)}
+    reg = indicators.registry()
+    found = []
+    for source in reg.sources.values():
+        entry = {**dataclasses.asdict(source), **rows.get(source.id, {})}
+        entry["indicators"] = [
+            {"id": i.id, "title": i.title} for i in reg.indicators.values() if i.source == source.id
+        ]
+        found.append(entry)
+    return found
 
 
 # --- indicator sources changed: forget what was read from them ----------------------------------

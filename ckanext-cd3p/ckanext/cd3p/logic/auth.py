@@ -27,6 +27,9 @@ __all__ = [
     "cd3p_indicator_list",
     "cd3p_indicator_refresh",
     "cd3p_indicator_show",
+    "cd3p_indicator_source_create",
+    "cd3p_indicator_source_delete",
+    "cd3p_indicator_source_list",
     "cd3p_ledger_verify",
     "cd3p_membership_request_approve",
     "cd3p_membership_request_create",
@@ -141,6 +144,10 @@ def cd3p_place_show(context: Context, data_dict: DataDict | None) -> AuthResult:
 
 
 cd3p_indicator_refresh = _sysadmins_only
+# Registering a source changes what every visitor's pages compute: the City's data team decides.
+cd3p_indicator_source_create = _sysadmins_only
+cd3p_indicator_source_delete = _sysadmins_only
+cd3p_indicator_source_list = _sysadmins_only
 
 
 # --- the ledger ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator
 
-from ckanext.cd3p.indicators import LEVELS
+from ckanext.cd3p.indicators import DIRECTIONS, KINDS, LEVELS, SOURCE_LEVELS, TOPICS
 
 ROLES = ["member", "editor", "admin"]
 REQUEST_ROLES = ["member", "editor"]
@@ -195,3 +195,64 @@ def indicator_show(
 @validator_args
 def place_show(not_empty: Validator, unicode_safe: Validator, one_of: Validator) -> Schema:
     return {"level": [not_empty, one_of(list(LEVELS))], "id": [not_empty, unicode_safe]}
+
+
+@validator_args
+def indicator_definition(
+    not_empty: Validator,
+    ignore_missing: Validator,
+    unicode_safe: Validator,
+    one_of: Validator,
+    default: Validator,
+    boolean_validator: Validator,
+    name_validator: Validator,
+) -> Schema:
+    """One indicator of a registered source; ``weight_*`` name its denominator (by default a column
+    of the same source)."""
+    return {
+        "id": [not_empty, unicode_safe, name_validator],
+        "title": [not_empty, unicode_safe],
+        "description": [not_empty, unicode_safe],
+        "topic": [not_empty, one_of(list(TOPICS))],
+        "unit": [not_empty, unicode_safe],
+        "direction": [not_empty, one_of(list(DIRECTIONS))],
+        "column": [not_empty, unicode_safe],
+        "kind": [not_empty, one_of(list(KINDS))],
+        "complement": [default(False), boolean_validator],
+        "moe": [default(""), unicode_safe],
+        "caveat": [default(""), unicode_safe],
+        "weight_source": [default(""), unicode_safe],
+        "weight_column": [not_empty, unicode_safe],
+        "weight_label": [not_empty, unicode_safe],
+        "weight_moe": [default(""), unicode_safe],
+    }
+
+
+@validator_args
+def indicator_source_create(
+    not_empty: Validator,
+    unicode_safe: Validator,
+    one_of: Validator,
+    default: Validator,
+    name_validator: Validator,
+) -> Schema:
+    return {
+        "id": [not_empty, unicode_safe, name_validator],
+        "dataset": [not_empty, unicode_safe],
+        "resource": [not_empty, unicode_safe],
+        "key": [not_empty, unicode_safe],
+        "level": [default("tract"), one_of(list(SOURCE_LEVELS))],
+        "vintage": [not_empty, unicode_safe],
+        "citation": [not_empty, unicode_safe],
+        "indicators": indicator_definition(),
+    }
+
+
+@validator_args
+def indicator_source_delete(not_empty: Validator, unicode_safe: Validator) -> Schema:
+    return {"id": [not_empty, unicode_safe]}
+
+
+@validator_args
+def indicator_source_list() -> Schema:
+    return {}

@@ -7,6 +7,8 @@
   around the trigger is detected by :func:`ckanext.cd3p.ledger.verify`.
 - ``cd3p_partner_application``: step 1 of becoming a partner.
 - ``cd3p_membership_request``: a registered user asking to join a partner organization.
+- ``cd3p_indicator_source``: a partner dataset a sysadmin registered as an indicator source, with the
+  indicators computed from it (the shipped ones are in ``indicators.yaml``).
 
 Rows refer to organizations and users by id without foreign keys, and keep their names as they were
 when the row was written, so deleting or purging an organization or a user keeps its ledger.
@@ -24,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from ckan.model import Session
 from ckan.model.types import make_uuid
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import declarative_base
 
 metadata = sa.MetaData()
@@ -144,9 +147,30 @@ class MembershipRequest(Base, _Dictizable):
     decided_by = sa.Column(sa.UnicodeText)
 
 
+class IndicatorSource(Base, _Dictizable):
+    """A DataStore table registered as an indicator source, and the indicators read from it.
+
+    ``indicators`` holds their definitions in the shape of ``indicators.yaml``'s entries.
+    """
+
+    __tablename__ = "cd3p_indicator_source"
+
+    id = sa.Column(sa.UnicodeText, primary_key=True)
+    dataset = sa.Column(sa.UnicodeText, nullable=False)
+    resource = sa.Column(sa.UnicodeText, nullable=False)
+    key = sa.Column(sa.UnicodeText, nullable=False)
+    level = sa.Column(sa.UnicodeText, nullable=False, default="tract")
+    vintage = sa.Column(sa.UnicodeText, nullable=False)
+    citation = sa.Column(sa.UnicodeText, nullable=False)
+    indicators = sa.Column(JSONB, nullable=False, default=list)
+    created = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    created_by = sa.Column(sa.UnicodeText)
+
+
 TABLES = [
     Agreement.__table__,
     LedgerEntry.__table__,
     PartnerApplication.__table__,
     MembershipRequest.__table__,
+    IndicatorSource.__table__,
 ]
