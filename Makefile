@@ -15,14 +15,24 @@ STAMP := $(VENV)/.installed
 # pytest arguments, e.g. `make test PYTEST_ARGS="tests/test_search.py -k facets"`
 PYTEST_ARGS ?= tests
 
-.PHONY: help run test install services stop status lint bench
+# The indicator benchmark's generated city (benchmarks/gen_city.py), served by the `bench`
+# environment of scripts/portal.sh on port 5002; results are kept in $(BENCH_OUT).
+BENCH_TRACTS ?= 5000
+BENCH_REPEAT ?= 30
+BENCH_CITY ?= $(VAR)/bench-city
+BENCH_OUT ?= $(VAR)/bench
+export CD3P_BENCH_DATA_DIR := $(abspath $(BENCH_CITY))
+
+.PHONY: help run test install services stop status lint bench bench-indicators
 
 help:
 	@echo "make run     start everything and serve the portal on http://127.0.0.1:5000"
 	@echo "make test    set up the test environment and run the whole suite"
 	@echo "make stop    stop every process the project started"
 	@echo "make status  show what is running"
-	@echo "make bench   benchmarks (DataStore load vs raw COPY; the agreement gate vs CKAN alone)"
+	@echo "make bench   benchmarks (DataStore load vs raw COPY; the agreement gate vs CKAN alone;"
+	@echo "             indicators on the demo data and on a generated city of $(BENCH_TRACTS) tracts)"
+	@echo "make bench-indicators   only the indicator part of make bench"
 	@echo "make lint    ruff"
 
 # Virtualenv with the pinned stack; reinstalled only when a requirements file or setup.py changes.
@@ -59,14 +69,36 @@ status:
 	-scripts/services.sh status
 	-scripts/portal.sh status
 
-# Upload-to-DataStore time against raw COPY of the same files, on the development portal.
+# Upload-to-DataStore time against raw COPY of the same files, on the development portal; the
+# agreement gate; then the indicator benchmark.
 bench: services
 	scripts/portal.sh setup development
 	scripts/portal.sh start development
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_gate.py
+	@$(MAKE) --no-print-directory bench-indicators
+
+# The indicator API and pages on the development portal (demo data), then on a generated city of
+# $(BENCH_TRACTS) tracts: generated once into $(BENCH_CITY), loaded into the bench environment's own
+# databases, measured on port 5002; the bench web server and worker are stopped again at the end
+# (its databases stay, so the next run only checks them). Both tables are printed side by side.
+bench-indicators: services
+	scripts/portal.sh setup development
+	scripts/portal.sh start development
 	$(BIN)/ckan -c $(VAR)/etc/development.ini cd3p demo load
-	$(BIN)/python benchmarks/bench_indicators.py
+	$(BIN)/python benchmarks/bench_indicators.py --env development --repeat $(BENCH_REPEAT) \
+	    --json $(BENCH_OUT)/indicators-development.json
+	$(BIN)/python benchmarks/gen_city.py $(BENCH_CITY) --tracts $(BENCH_TRACTS)
+	TIMEFORMAT='bench: setup (databases, migrations, sysadmin) took %0R s'; time scripts/portal.sh setup bench
+	TIMEFORMAT='bench: demo load of the generated city took %0R s'; \
+	scripts/portal.sh start bench \
+	    && time $(BIN)/ckan -c $(VAR)/etc/bench.ini cd3p demo load \
+	    && $(BIN)/python benchmarks/bench_indicators.py --env bench --repeat $(BENCH_REPEAT) \
+	        --json $(BENCH_OUT)/indicators-bench.json; \
+	rc=$$?; scripts/portal.sh stop bench; exit $$rc
+	@echo
+	@$(BIN)/python benchmarks/bench_indicators.py \
+	    --report $(BENCH_OUT)/indicators-development.json $(BENCH_OUT)/indicators-bench.json
 
 lint: install
 	$(BIN)/ruff check ckanext-cd3p tests benchmarks

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CKAN side of CD3P, for one environment (development or test):
+# The CKAN side of CD3P, for one environment (development, test or bench):
 #
 #   scripts/portal.sh setup  ENV     render the ini files, create roles/databases, migrate, permissions
 #   scripts/portal.sh start  ENV     start the xloader worker and the web server in the background
@@ -8,6 +8,9 @@
 #   scripts/portal.sh status [ENV]
 #
 # Expects scripts/services.sh up to have run. Idempotent: each step checks before it acts.
+# `bench` is the indicator benchmark's generated city (benchmarks/gen_city.py, make bench): its own
+# databases, Redis database, web port and data folder; it shares the development Solr core, which
+# CKAN scopes by ckan.site_id.
 set -euo pipefail
 
 CD3P_ROOT=${CD3P_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -37,20 +40,32 @@ psql_super() { psql -X -q -v ON_ERROR_STOP=1 -h "$CD3P_VAR/postgres/run" -p "$CD
 # selects, so reading it again later would give the other environment the same port.
 DEV_WEB_PORT=${CD3P_WEB_PORT:-5000}
 TEST_WEB_PORT=${CD3P_TEST_WEB_PORT:-5001}
+BENCH_WEB_PORT=${CD3P_BENCH_WEB_PORT:-5002}
+# Likewise the data folders: the Detroit data, and the bench environment's generated city.
+DEV_DATA_DIR=$CD3P_DATA_DIR
+BENCH_DATA_DIR=${CD3P_BENCH_DATA_DIR:-$CD3P_VAR/bench-city}
 
-# Per-environment names: the two environments share the servers but nothing stored in them.
+# Per-environment names: the environments share the servers but nothing stored in them.
+# TEMPLATE is the ini template under config/ckan/; TOKEN_FILE the sysadmin API token the xloader
+# worker uses (test.ini sets none: the tests make their own).
 use_env() {
     case "$1" in
         development|dev)
             CD3P_ENV=development; CD3P_SITE_ID=cd3p; CD3P_WEB_PORT=$DEV_WEB_PORT
-            CD3P_CKAN_DB=cd3p; CD3P_DATASTORE_DB=cd3p_datastore; CD3P_SOLR_CORE=ckan; CD3P_REDIS_DB=0 ;;
+            CD3P_CKAN_DB=cd3p; CD3P_DATASTORE_DB=cd3p_datastore; CD3P_SOLR_CORE=ckan; CD3P_REDIS_DB=0
+            CD3P_DATA_DIR=$DEV_DATA_DIR; TEMPLATE=development; TOKEN_FILE="$ETC/xloader-token" ;;
         test)
             CD3P_ENV=test; CD3P_SITE_ID=cd3p-test; CD3P_WEB_PORT=$TEST_WEB_PORT
-            CD3P_CKAN_DB=cd3p_test; CD3P_DATASTORE_DB=cd3p_test_datastore; CD3P_SOLR_CORE=ckan_test; CD3P_REDIS_DB=1 ;;
-        *) die "unknown environment '$1' (use development or test)" ;;
+            CD3P_CKAN_DB=cd3p_test; CD3P_DATASTORE_DB=cd3p_test_datastore; CD3P_SOLR_CORE=ckan_test; CD3P_REDIS_DB=1
+            CD3P_DATA_DIR=$DEV_DATA_DIR; TEMPLATE=test; TOKEN_FILE="$ETC/xloader-token" ;;
+        bench)
+            CD3P_ENV=bench; CD3P_SITE_ID=cd3p-bench; CD3P_WEB_PORT=$BENCH_WEB_PORT
+            CD3P_CKAN_DB=cd3p_bench; CD3P_DATASTORE_DB=cd3p_bench_datastore; CD3P_SOLR_CORE=ckan; CD3P_REDIS_DB=2
+            CD3P_DATA_DIR=$BENCH_DATA_DIR; TEMPLATE=development; TOKEN_FILE="$ETC/bench-token" ;;
+        *) die "unknown environment '$1' (use development, test or bench)" ;;
     esac
     INI="$ETC/$CD3P_ENV.ini"
-    export CD3P_ENV CD3P_SITE_ID CD3P_WEB_PORT CD3P_CKAN_DB CD3P_DATASTORE_DB CD3P_SOLR_CORE CD3P_REDIS_DB
+    export CD3P_ENV CD3P_SITE_ID CD3P_WEB_PORT CD3P_CKAN_DB CD3P_DATASTORE_DB CD3P_SOLR_CORE CD3P_REDIS_DB CD3P_DATA_DIR
 }
 
 # Secrets are made once per machine and kept under var/, which git ignores.
@@ -65,7 +80,7 @@ load_secrets() {
         } >"$f"
     fi
     set -a; . "$f"; set +a
-    CD3P_XLOADER_TOKEN=$(cat "$ETC/xloader-token" 2>/dev/null || echo NOT_SET)
+    CD3P_XLOADER_TOKEN=$(cat "$TOKEN_FILE" 2>/dev/null || echo NOT_SET)
     export CD3P_XLOADER_TOKEN
 }
 
@@ -73,12 +88,16 @@ VARS='${CD3P_WEB_PORT} ${CD3P_SITE_ID} ${CD3P_SECRET} ${CD3P_DB_PASSWORD} ${CD3P
 ${CD3P_CKAN_DB} ${CD3P_DATASTORE_DB} ${CD3P_SOLR_PORT} ${CD3P_SOLR_CORE} ${CD3P_REDIS_PORT} ${CD3P_REDIS_DB}
 ${CD3P_VAR} ${CD3P_ENV} ${CD3P_XLOADER_TOKEN} ${CD3P_DATA_DIR} ${CD3P_TILE_URL} ${CD3P_TILE_ATTRIBUTION}'
 
-# test.ini inherits development.ini, so both are always rendered, each with its own names.
+# test.ini inherits development.ini, so both are always rendered, each with its own names;
+# bench.ini (a copy of development.ini with the bench names) only when bench is the environment.
 render() {
     umask 077
-    local env
-    for env in development test; do
-        ( use_env "$env"; envsubst "$VARS" <"$CD3P_ROOT/config/ckan/$CD3P_ENV.ini.in" >"$INI.tmp" && mv "$INI.tmp" "$INI" )
+    local env envs="development test"
+    [ "${CD3P_ENV:-}" = bench ] && envs="$envs bench"
+    for env in $envs; do
+        ( use_env "$env"
+          CD3P_XLOADER_TOKEN=$(cat "$TOKEN_FILE" 2>/dev/null || echo NOT_SET)
+          envsubst "$VARS" <"$CD3P_ROOT/config/ckan/$TEMPLATE.ini.in" >"$INI.tmp" && mv "$INI.tmp" "$INI" )
     done
 }
 
@@ -124,20 +143,20 @@ setup() {
             || die "ckan: datastore set-permissions failed (log: $LOG/migrate-$CD3P_ENV.log)"
         echo "$want" >"$stamp"
     fi
-    if [ "$CD3P_ENV" = development ]; then ensure_admin; fi
+    case "$CD3P_ENV" in development|bench) ensure_admin ;; esac
 }
 
-# The sysadmin a person logs in with, and the API token the xloader worker uses.
+# The sysadmin a person logs in with, and the API token the xloader worker uses ($TOKEN_FILE).
 ensure_admin() {
     if [ -z "$(psql_super -d "$CD3P_CKAN_DB" -tAc "SELECT 1 FROM \"user\" WHERE name = 'admin' AND sysadmin AND state = 'active'")" ]; then
         "$CKAN" -c "$INI" user add admin email=admin@cd3p.localhost password="$CD3P_ADMIN_PASSWORD" \
             fullname="CD3P administrator" >>"$LOG/setup-$CD3P_ENV.log" 2>&1 || die "ckan: could not create the admin user (log: $LOG/setup-$CD3P_ENV.log)"
         "$CKAN" -c "$INI" sysadmin add admin >>"$LOG/setup-$CD3P_ENV.log" 2>&1
-        rm -f "$ETC/xloader-token"
+        rm -f "$TOKEN_FILE"
     fi
-    if [ ! -s "$ETC/xloader-token" ]; then
-        "$CKAN" -c "$INI" user token add admin xloader 2>>"$LOG/setup-$CD3P_ENV.log" | tail -n1 | tr -d '[:space:]' >"$ETC/xloader-token"
-        [ -s "$ETC/xloader-token" ] || die "ckan: could not create the xloader API token (log: $LOG/setup-$CD3P_ENV.log)"
+    if [ ! -s "$TOKEN_FILE" ]; then
+        "$CKAN" -c "$INI" user token add admin xloader 2>>"$LOG/setup-$CD3P_ENV.log" | tail -n1 | tr -d '[:space:]' >"$TOKEN_FILE"
+        [ -s "$TOKEN_FILE" ] || die "ckan: could not create the xloader API token (log: $LOG/setup-$CD3P_ENV.log)"
         load_secrets; render
     fi
 }
@@ -184,7 +203,7 @@ stop_pid() {
 
 stop() {
     local env
-    for env in ${1:-development test}; do
+    for env in ${1:-development test bench}; do
         use_env "$env"
         stop_pid "web[$CD3P_ENV]" "$RUN/web-$CD3P_ENV.pid"
         stop_pid "worker[$CD3P_ENV]" "$RUN/worker-$CD3P_ENV.pid"
@@ -192,8 +211,10 @@ stop() {
 }
 
 status() {
-    local env rc=0
-    for env in ${1:-development test}; do
+    local env rc=0 envs="development test"
+    # The bench environment runs only during make bench: listed when it has been started.
+    if [ -f "$RUN/web-bench.pid" ] || [ -f "$RUN/worker-bench.pid" ]; then envs="$envs bench"; fi
+    for env in ${1:-$envs}; do
         use_env "$env"
         if pid_alive "$RUN/worker-$CD3P_ENV.pid"; then say "worker[$CD3P_ENV]: running"; else say "worker[$CD3P_ENV]: down"; rc=1; fi
         if curl -fsS -o /dev/null "http://127.0.0.1:$CD3P_WEB_PORT/api/3/action/status_show" 2>/dev/null; then
