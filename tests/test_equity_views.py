@@ -127,6 +127,18 @@ def test_places_sort_with_missing_values_last() -> None:
     assert [p["id"] for p in eq.sort_places(places, "nonsense")] == ["d", "b", "a", "c"]
 
 
+def test_highest_need_breaks_ties_by_name_across_the_cut() -> None:
+    values = [5.0, 9.0, 9.0, None, 7.0, 9.0, 1.0]
+    places = [
+        {"id": str(i), "name": f"Census Tract {100 - i * 10}", "value": v, "suppressed": i == 6}
+        for i, v in enumerate(values)
+    ]
+    # Three tracts tie at 9.0 for two places: the first two by name (Tract 50 before 80 and 90).
+    assert [p["id"] for p in eq.highest_need(places, "higher", 2)] == ["5", "2"]
+    assert [p["id"] for p in eq.highest_need(places, "higher", 10)] == ["5", "2", "1", "4", "0"]
+    assert [p["id"] for p in eq.highest_need(places, "lower", 2)] == ["0", "4"]  # 1.0 is suppressed
+
+
 # --- /equity ------------------------------------------------------------------------------------
 
 

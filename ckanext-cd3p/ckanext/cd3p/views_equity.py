@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import heapq
 import io
 import json
 import math
@@ -162,9 +163,13 @@ def histogram(values: Iterable[float | None], bins: int = HISTOGRAM_BINS) -> lis
 def highest_need(values: list[dict[str, Any]], direction: str, n: int = TOP_PLACES) -> list[dict[str, Any]]:
     """The n places with the most need (highest values, or lowest for "lower = more need"); ties in
     name order. Places without a value (no data, suppressed) are left out."""
-    known = sorted((v for v in values if shown(v) is not None), key=lambda v: _natural(v["name"]))
-    known.sort(key=shown, reverse=direction == "higher")  # type: ignore[arg-type]  # stable
-    return known[:n]
+    sign = -1.0 if direction == "higher" else 1.0
+    known = [(sign * x, v) for v in values if (x := shown(v)) is not None]
+    if len(known) > n:  # only the places that can make the list are sorted by name (5,000 tracts)
+        cutoff = heapq.nsmallest(n, (key for key, _ in known))[-1]
+        known = [(key, v) for key, v in known if key <= cutoff]
+    known.sort(key=lambda pair: (pair[0], _natural(pair[1]["name"])))
+    return [v for _, v in known[:n]]
 
 
 def _natural(text: str) -> list[tuple[int, float, str]]:
