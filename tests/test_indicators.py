@@ -293,6 +293,26 @@ def test_values_are_cached_until_a_change_or_a_refresh(sources: dict[str, Any]) 
     assert equity.show("households-without-computer", "city")["citywide"]["value"] == pytest.approx(100.0)
 
 
+def test_nothing_stale_is_served_from_memory_after_redis_loses_its_keys(sources: dict[str, Any]) -> None:
+    """The web process keeps decoded results under keys naming the table versions; if Redis loses
+    them (a restart without persistence), versions start from 0 again, and a new epoch keeps the
+    old results in memory from being taken for current ones."""
+    import sqlalchemy as sa
+    from ckanext.datastore.backend.postgres import get_write_engine
+
+    before = equity.show("households-without-computer", "city")["citywide"]["value"]
+    assert before != pytest.approx(100.0)
+    resource_id = equity.show("households-without-computer")["sources"][0]["resource_id"]
+    with get_write_engine().begin() as conn:
+        conn.execute(sa.text(f'UPDATE "{resource_id}" SET f_computer = 0'))  # test-made id, not user input
+    redis = indicators._redis()
+    for key in redis.scan_iter("cd3p:indicators:*"):
+        redis.delete(key)
+    indicators.invalidate(resource_id)  # a load after the loss: the version is back where it was
+
+    assert equity.show("households-without-computer", "city")["citywide"]["value"] == pytest.approx(100.0)
+
+
 def test_digital_equity_index_from_the_source_files(sources: dict[str, Any]) -> None:
     """The method on the index's page, done here from the files: orient, min-max over Detroit's
     tracts, mean per sub-score (half the components at least), mean of the two."""

@@ -18,19 +18,23 @@ the root of the summed squares; a product's is sqrt(X² MOE_Y² + Y² MOE_X²); 
 has MOE sqrt(MOE_X² - p² MOE_Y²) / Y, or the ratio formula sqrt(MOE_X² + p² MOE_Y²) / Y when the
 term under the root is negative. Weighted means of amounts treat the weights as exact.
 
-Caching, in two layers, both keyed by the version of every source table involved (bumped when a
-table changes, see :func:`invalidate`): the rows read from a table, and each computed result per
-indicator, level and tier. Access is checked on every call before either is used.
+Caching, in Redis, keyed by the version of every source table involved (bumped when a table
+changes, see :func:`invalidate`): the rows read from a table, and each computed result per
+indicator, level and tier; the web process also keeps its last results decoded under the same keys.
+Access is checked on every call before any cache is used.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import hashlib
 import json
 import logging
 import math
+import threading
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -264,6 +268,23 @@ def _number(value: Any) -> float | None:
 # registered sources bumps the generation of everything. Without Redis, every call computes afresh.
 
 GENERATION_KEY = "cd3p:indicators:generation"
+# A random token kept in Redis: if Redis loses its data, versions start again from 0 and the new
+# epoch keeps them from meeting results this process remembers from before.
+EPOCH_KEY = "cd3p:indicators:epoch"
+# The last computed results this process used, decoded, by their Redis key (which names the table
+# versions, so a changed table is a new key): a 5,000-tract result is not decoded again per request.
+# Callers treat results as read-only.
+LOCAL_RESULTS = 32
+_local: collections.OrderedDict[str, Any] = collections.OrderedDict()
+_local_lock = threading.Lock()
+
+
+def _remember(key: str, value: Any) -> None:
+    with _local_lock:
+        _local[key] = value
+        _local.move_to_end(key)
+        while len(_local) > LOCAL_RESULTS:
+            _local.popitem(last=False)
 
 
 def _request_memo() -> dict[Any, Any] | None:
@@ -315,12 +336,20 @@ def _cache(kind: str, parts: Any, resource_ids: Iterable[str], fetch: Callable[[
     memo = _request_memo()
     try:
         r = _redis()
-        generation, *versions = r.mget(GENERATION_KEY, *(_version_key(i) for i in ids))
-        state = [int(generation or 0), ids, [int(v or 0) for v in versions], parts]
+        epoch, generation, *versions = r.mget(EPOCH_KEY, GENERATION_KEY, *(_version_key(i) for i in ids))
+        if epoch is None:
+            r.set(EPOCH_KEY, uuid.uuid4().hex, nx=True)
+            epoch = r.get(EPOCH_KEY)
+        state = [epoch, int(generation or 0), ids, [int(v or 0) for v in versions], parts]
         digest = hashlib.sha1(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
         key = f"cd3p:indicators:{kind}:{digest}"
         if memo is not None and key in memo:
             return memo[key]
+        if kind != "rows":
+            with _local_lock:
+                if key in _local:
+                    _local.move_to_end(key)
+                    return _local[key]
         hit = r.get(key)
     except Exception:
         log.warning("cd3p: indicator cache unavailable; computing from the DataStore", exc_info=True)
@@ -335,6 +364,8 @@ def _cache(kind: str, parts: Any, resource_ids: Iterable[str], fetch: Callable[[
             log.warning("cd3p: could not cache indicator %s", kind, exc_info=True)
     if memo is not None:
         memo[key] = value
+    if kind != "rows":
+        _remember(key, value)
     return value
 
 
