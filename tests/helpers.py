@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import pytest
+from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
 
@@ -26,3 +27,20 @@ def wait_for_xloader(resource_id: str, timeout: float = 120, after: str | None =
             return status
         time.sleep(0.5)
     pytest.fail(f"xloader job for {resource_id} did not finish within {timeout}s: {status}")
+
+
+def wait_for_check(resource_id: str, timeout: float = 60, after: str | None = None) -> dict[str, Any]:
+    """Polls the resource's latest check before loading until it is decided; fails the test if it
+    never is. ``after``: the id of an earlier check of the resource, whose result is not the answer."""
+    deadline = time.monotonic() + timeout
+    found: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        model.Session.expire_all()  # the worker changes rows this test's session may hold
+        try:
+            found = call_action("cd3p_resource_check_show", {"ignore_auth": True}, id=resource_id)
+        except tk.ObjectNotFound:
+            found = {}
+        if found.get("state") not in (None, "pending") and found.get("id") != after:
+            return found
+        time.sleep(0.3)
+    pytest.fail(f"the check of {resource_id} was not decided within {timeout}s: {found}")

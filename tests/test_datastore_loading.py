@@ -11,7 +11,7 @@ import pytest
 from ckan.tests.helpers import call_action
 
 from tests import factories
-from tests.helpers import wait_for_xloader
+from tests.helpers import wait_for_check, wait_for_xloader
 
 CSV = (
     "geoid,tract,households,share_no_computer,surveyed_on\n"
@@ -89,32 +89,32 @@ class TestXloader:
         upload: Callable[..., dict[str, Any]],
         xloader_token: str,
     ) -> None:
+        """Refused by the check before loading, which says why on the resource page."""
         dataset = factories.Dataset(owner_org=organization["id"])
         # Binary noise with a .csv name, as when a spreadsheet is saved with the wrong extension.
         garbage = bytes(range(256)) * 40
 
         resource = upload(dataset["id"], garbage, "broken.csv", format="CSV")
-        status = wait_for_xloader(resource["id"])
+        check = wait_for_check(resource["id"])
 
-        assert status["status"] == "error"
-        assert "could not be read as a table" in status["error"]
+        assert check["state"] == "failed"
+        assert "not CSV text" in check["report"]["error"]
         assert call_action("resource_show", id=resource["id"]).get("datastore_active") is not True
         page = app.get(
-            f"/dataset/{dataset['id']}/resource_data/{resource['id']}",
+            f"/dataset/{dataset['id']}/resource/{resource['id']}",
             headers={"Authorization": sysadmin["token"]},
         )
         assert page.status_code == 200
-        assert "could not be read as a table" in page.body
+        assert "not CSV text" in page.body
 
-    def test_ragged_csv_names_the_extra_value(
+    def test_ragged_csv_names_the_rows(
         self, organization: dict[str, Any], upload: Callable[..., dict[str, Any]], xloader_token: str
     ) -> None:
         dataset = factories.Dataset(owner_org=organization["id"])
         ragged = b"geoid,households\n26163520300,1234\n26163520400,877,extra,cells\n"
 
         resource = upload(dataset["id"], ragged, "ragged.csv", format="CSV")
-        status = wait_for_xloader(resource["id"])
+        check = wait_for_check(resource["id"])
 
-        assert status["status"] == "error", status
-        assert "more values than the 2 column(s) in the header" in status["error"]
-        assert "'cells'" in status["error"]  # the partner can find the offending row by its value
+        assert check["state"] == "failed", check
+        assert "Row 3 of the file has more fields than the header's 2 columns" in check["report"]["error"]

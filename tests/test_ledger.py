@@ -198,5 +198,6 @@ def test_migration_downgrades_and_upgrades(migrate_db_for: Any) -> None:
         "cd3p_partner_application",
         "cd3p_membership_request",
         "cd3p_indicator_source",
+        "cd3p_resource_check",
     }
     assert partners.active_agreement()["state"] == "active"  # usable again

@@ -308,6 +308,14 @@ CD3P_EXPECTED: dict[str, set[str]] = {
     "cd3p_indicator_source_create": SYSADMIN,
     "cd3p_indicator_source_delete": SYSADMIN,
     "cd3p_indicator_source_list": SYSADMIN,
+    # A file's checks are for those who may change its dataset: editors and admins of a signed
+    # organization (a lapsed one may not publish), and sysadmins; the queue is the City's.
+    "cd3p_resource_check_show:S": {"editor_signed", "admin_signed", "sysadmin"},
+    "cd3p_resource_check_show:U": SYSADMIN,
+    "cd3p_resource_check_run:S": {"editor_signed", "admin_signed", "sysadmin"},
+    "cd3p_resource_mark_personal:S": {"editor_signed", "admin_signed", "sysadmin"},
+    "cd3p_resource_check_list": SYSADMIN,
+    "cd3p_resource_check_release": SYSADMIN,
 }
 
 
@@ -320,6 +328,8 @@ def _cd3p_data(w: dict[str, Any], check: str) -> dict[str, Any]:
         return {"id": w["request_S"]["id"]}
     if name.startswith("cd3p_partner_application_") and not name.endswith(("create", "list")):
         return {"id": w["application"]["id"]}
+    if name.startswith("cd3p_resource_") and org:
+        return {"id": w["res_" + check.partition(":")[2]]["id"]}
     if name == "cd3p_agreement_status":
         return {"organization_id": w["S"]["id"]}
     return {"id": "current"}
@@ -345,4 +355,4 @@ def test_every_cd3p_auth_function_is_in_the_matrix() -> None:
 
 def test_matrix_size() -> None:
     """The size reported in the issues' closing notes."""
-    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED)) == (10, 35, 30)
+    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED)) == (10, 35, 36)

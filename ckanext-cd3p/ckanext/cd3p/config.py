@@ -30,3 +30,23 @@ def record_client_ip() -> bool:
 def notifications() -> bool:
     """Whether applicants, organization admins and sysadmins are e-mailed (through CKAN's smtp.*)."""
     return tk.config["ckanext.cd3p.notifications"]
+
+
+def check_sample_rows() -> int:
+    """Rows per table screened for personal data before loading."""
+    return tk.config["ckanext.cd3p.checks.sample_rows"]
+
+
+def detroit_zip_codes() -> list[str]:
+    """ZIP codes accepted for the ``zip`` geography key level."""
+    return [str(z) for z in tk.config["ckanext.cd3p.checks.detroit_zip_codes"]]
+
+
+def link_timeout() -> int:
+    """Seconds to fetch a linked file for its check."""
+    return tk.config["ckanext.cd3p.checks.link_timeout"]
+
+
+def max_resource_mb() -> int:
+    """CKAN's own upload limit (``ckan.max_resource_size``, in MB), applied to links as well."""
+    return int(tk.config.get("ckan.max_resource_size") or 10)

@@ -18,6 +18,7 @@ __all__ = [
     "cd3p_equity_level_label",
     "cd3p_equity_topic_label",
     "cd3p_facet_label",
+    "cd3p_finding_label",
     "cd3p_format_count",
     "cd3p_format_moe",
     "cd3p_format_ratio",
@@ -26,6 +27,7 @@ __all__ = [
     "cd3p_indicators_fed_by",
     "cd3p_is_member",
     "cd3p_organization_sector",
+    "cd3p_resource_check",
     "cd3p_sector_label",
     "cd3p_sector_options",
     "cd3p_utc",
@@ -299,3 +301,29 @@ def cd3p_indicators_fed_by(dataset_name: str) -> list[dict[str, Any]]:
             {"id": index.id, "title": index.title, "topic": index.topic, "role": "component", "weight": ""}
         )
     return fed
+
+
+def cd3p_resource_check(resource_id: str) -> dict[str, Any] | None:
+    """The latest check of a resource's file as the visitor may see it (editors of the dataset and
+    sysadmins), or None."""
+    try:
+        return tk.get_action("cd3p_resource_check_show")(
+            {"user": tk.current_user.name if tk.current_user.is_authenticated else ""}, {"id": resource_id}
+        )
+    except (tk.NotAuthorized, tk.ObjectNotFound):
+        return None
+
+
+FINDING_LABELS = {
+    "person_name": "names of people",
+    "birth_date": "dates of birth",
+    "ssn": "social security numbers",
+    "email": "e-mail addresses",
+    "phone": "phone numbers",
+    "street_address": "street addresses",
+    "exact_age": "exact ages",
+}
+
+
+def cd3p_finding_label(kind: str) -> str:
+    return tk._(FINDING_LABELS.get(kind, kind))

@@ -10,15 +10,16 @@ from ckan.common import CKANConfig
 from ckan.lib.plugins import DefaultPermissionLabels
 from ckan.plugins import toolkit as tk
 
-from ckanext.cd3p import indicators, search, visibility
+from ckanext.cd3p import checks, indicators, search, visibility
 from ckanext.xloader.interfaces import IXloader
 
 
 def _blueprints() -> list[Any]:
-    """The agreement pages (views.py) and the equity pages (views_equity.py)."""
-    from ckanext.cd3p import views, views_equity
+    """The agreement pages (views.py), the equity pages (views_equity.py) and the file checks'
+    pages (views_checks.py)."""
+    from ckanext.cd3p import views, views_checks, views_equity
 
-    return [views.cd3p, views_equity.cd3p_equity]
+    return [views.cd3p, views_equity.cd3p_equity, views_checks.cd3p_checks]
 
 
 @tk.blanket.actions
@@ -74,6 +75,10 @@ class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels):
     def get_user_dataset_labels(self, user_obj: Any) -> list[str]:
         labels = super().get_user_dataset_labels(user_obj)
         return labels + visibility.partner_user_labels(user_obj, labels)
+
+    # IXloader: nothing is loaded before its check passes (see checks.py)
+    def can_upload(self, resource_id: str) -> bool:
+        return checks.can_load(resource_id)
 
     # IXloader: a table loaded by the worker is read afresh by the indicators
     def after_upload(self, context: Any, resource_dict: dict[str, Any], dataset_dict: dict[str, Any]) -> None:

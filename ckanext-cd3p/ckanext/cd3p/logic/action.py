@@ -16,7 +16,7 @@ from ckan.lib.munge import munge_title_to_name
 from ckan.plugins import toolkit as tk
 from ckan.types import Action, Context, DataDict
 
-from ckanext.cd3p import config, gate, geography, indicators, ledger, notify
+from ckanext.cd3p import checks, config, gate, geography, indicators, ledger, notify
 from ckanext.cd3p.logic import schema
 from ckanext.cd3p.model import (
     Agreement,
@@ -24,6 +24,7 @@ from ckanext.cd3p.model import (
     LedgerEntry,
     MembershipRequest,
     PartnerApplication,
+    ResourceCheck,
     utcnow,
 )
 
@@ -53,6 +54,11 @@ __all__ = [
     "cd3p_partner_application_reject",
     "cd3p_partner_application_show",
     "cd3p_place_show",
+    "cd3p_resource_check_list",
+    "cd3p_resource_check_release",
+    "cd3p_resource_check_run",
+    "cd3p_resource_check_show",
+    "cd3p_resource_mark_personal",
     "cd3p_signature_list",
     "cd3p_signature_revoke",
     "datastore_create",
@@ -61,6 +67,8 @@ __all__ = [
     "member_create",
     "organization_create",
     "organization_update",
+    "resource_create",
+    "resource_update",
     "user_invite",
 ]
 
@@ -1060,6 +1068,133 @@ def cd3p_indicator_source_list(context: Context, data_dict: DataDict) -> list[di
         ]
         found.append(entry)
     return found
+
+
+# --- checks before loading ------------------------------------------------------------------------
+
+
+def _check_dict(row: ResourceCheck) -> dict[str, Any]:
+    found = row.as_dict()
+    resource = model.Resource.get(row.resource_id)
+    dataset = model.Package.get(row.package_id)
+    found["resource_name"] = resource.name if resource is not None else None
+    found["dataset_name"] = dataset.name if dataset is not None else None
+    found["dataset_title"] = dataset.title if dataset is not None else None
+    return found
+
+
+@tk.side_effect_free
+def cd3p_resource_check_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The latest check of a resource's file before loading: ``state`` (pending, passed, held,
+    failed) and its ``report``: the file's tables (sheets, columns, rows, encoding), personal-data
+    ``findings`` (column, kind, reason, row numbers; never the values), unknown ``geography`` codes
+    with their rows, or the ``error`` that made the file unreadable.
+
+    :param id: the resource's id
+    """
+    tk.check_access("cd3p_resource_check_show", context, data_dict)
+    data = _validate(data_dict, schema.resource_check_show(), context)
+    row = checks.latest(data["id"])
+    if row is None:
+        raise tk.ObjectNotFound(tk._("This file has not been checked"))
+    return _check_dict(row)
+
+
+def cd3p_resource_check_run(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Checks the resource's current file again (queued), e.g. after its dataset's settings changed.
+
+    :param id: the resource's id
+    """
+    tk.check_access("cd3p_resource_check_run", context, data_dict)
+    data = _validate(data_dict, schema.resource_check_run(), context)
+    return _check_dict(checks.start(data["id"]))
+
+
+def cd3p_resource_mark_personal(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The uploader's answer to a held file that does hold personal data: the dataset is marked as
+    containing personal data and kept to its organization (a dataset change, in its activity), and
+    the file is checked again, which then loads it.
+
+    :param id: the resource's id
+    """
+    tk.check_access("cd3p_resource_mark_personal", context, data_dict)
+    data = _validate(data_dict, schema.resource_mark_personal(), context)
+    resource = model.Resource.get(data["id"])
+    assert resource is not None  # the auth function found it
+    tk.get_action("package_patch")(
+        dict(context),
+        {
+            "id": resource.package_id,
+            "contains_personal_data": "yes",
+            "access_level": "organization",
+            "private": True,
+        },
+    )
+    return _check_dict(checks.start(data["id"]))
+
+
+@tk.side_effect_free
+def cd3p_resource_check_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """Resources whose latest check is in a state (sysadmins): the review queue of held files.
+
+    :param state: ``held`` (default), ``failed``, ``pending`` or ``passed``
+    :param limit: at most this many (default 200)
+    """
+    tk.check_access("cd3p_resource_check_list", context, data_dict)
+    data = _validate(data_dict, schema.resource_check_list(), context)
+    return [_check_dict(row) for row in checks.queue((data["state"],), data["limit"])]
+
+
+def cd3p_resource_check_release(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Releases a held file as a false alarm (sysadmins): it passes, its dataset gets back the access
+    level it had, and the file is loaded.
+
+    :param id: the resource's id
+    :param reason: why the flagged columns are not personal data (kept in the report)
+    """
+    tk.check_access("cd3p_resource_check_release", context, data_dict)
+    data = _validate(data_dict, schema.resource_check_release(), context)
+    row = checks.latest(data["id"])
+    if row is None or row.state != "held":
+        raise tk.ValidationError({"id": [tk._("This file is not held")]})
+    checks.release(row, context.get("user") or "", data["reason"])
+    return _check_dict(row)
+
+
+def _refuse_too_large(data_dict: DataDict) -> None:
+    """An upload over ``ckan.max_resource_size`` is refused before anything is stored, saying the limit."""
+    upload = data_dict.get("upload")
+    stream = getattr(upload, "stream", None)
+    if stream is None or not hasattr(stream, "seek"):
+        return
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    limit = config.max_resource_mb()
+    if size > limit * 1024 * 1024:
+        raise tk.ValidationError(
+            {
+                "upload": [
+                    tk._("The file is {size:.1f} MB; uploads are limited to {limit} MB.").format(
+                        size=size / 1024 / 1024, limit=limit
+                    )
+                ]
+            }
+        )
+
+
+@tk.chained_action
+def resource_create(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """Core resource_create, after the upload size check."""
+    _refuse_too_large(data_dict)
+    return up_func(context, data_dict)
+
+
+@tk.chained_action
+def resource_update(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """Core resource_update, after the upload size check."""
+    _refuse_too_large(data_dict)
+    return up_func(context, data_dict)
 
 
 # --- indicator sources changed: forget what was read from them ----------------------------------

@@ -41,6 +41,11 @@ __all__ = [
     "cd3p_partner_application_reject",
     "cd3p_partner_application_show",
     "cd3p_place_show",
+    "cd3p_resource_check_list",
+    "cd3p_resource_check_release",
+    "cd3p_resource_check_run",
+    "cd3p_resource_check_show",
+    "cd3p_resource_mark_personal",
     "cd3p_signature_list",
     "cd3p_signature_revoke",
     "datastore_create",
@@ -148,6 +153,29 @@ cd3p_indicator_refresh = _sysadmins_only
 cd3p_indicator_source_create = _sysadmins_only
 cd3p_indicator_source_delete = _sysadmins_only
 cd3p_indicator_source_list = _sysadmins_only
+
+
+# --- checks before loading -----------------------------------------------------------------------
+
+
+def _resource_editor(context: Context, data_dict: DataDict | None) -> AuthResult:
+    """Those who may change the resource's dataset (its organization's editors and admins, sysadmins):
+    the check's report names columns that look personal, so it is not for every reader."""
+    resource = model.Resource.get((data_dict or {}).get("id") or "")
+    if resource is None:
+        return _refuse(tk._("Resource not found"))
+    try:
+        tk.check_access("package_update", dict(context), {"id": resource.package_id})
+    except tk.NotAuthorized:
+        return _refuse(tk._("Only editors of the dataset can see or act on its file checks"))
+    return ALLOWED
+
+
+cd3p_resource_check_show = _resource_editor
+cd3p_resource_check_run = _resource_editor
+cd3p_resource_mark_personal = _resource_editor
+cd3p_resource_check_list = _sysadmins_only
+cd3p_resource_check_release = _sysadmins_only
 
 
 # --- the ledger ---------------------------------------------------------------------------------

@@ -256,3 +256,25 @@ def indicator_source_delete(not_empty: Validator, unicode_safe: Validator) -> Sc
 @validator_args
 def indicator_source_list() -> Schema:
     return {}
+
+
+@validator_args
+def resource_check_show(not_empty: Validator, unicode_safe: Validator) -> Schema:
+    return {"id": [not_empty, unicode_safe]}
+
+
+resource_check_run = resource_check_show
+resource_mark_personal = resource_check_show
+
+
+@validator_args
+def resource_check_list(default: Validator, one_of: Validator, natural_number_validator: Validator) -> Schema:
+    return {
+        "state": [default("held"), one_of(["held", "failed", "pending", "passed"])],
+        "limit": [default(200), natural_number_validator],
+    }
+
+
+@validator_args
+def resource_check_release(not_empty: Validator, unicode_safe: Validator) -> Schema:
+    return {"id": [not_empty, unicode_safe], "reason": [not_empty, unicode_safe]}

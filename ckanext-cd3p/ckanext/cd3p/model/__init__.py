@@ -9,6 +9,8 @@
 - ``cd3p_membership_request``: a registered user asking to join a partner organization.
 - ``cd3p_indicator_source``: a partner dataset a sysadmin registered as an indicator source, with the
   indicators computed from it (the shipped ones are in ``indicators.yaml``).
+- ``cd3p_resource_check``: each check of an uploaded or linked file before it may be loaded into the
+  DataStore (personal data, geography codes, a readable file), with its report.
 
 Rows refer to organizations and users by id without foreign keys, and keep their names as they were
 when the row was written, so deleting or purging an organization or a user keeps its ledger.
@@ -167,10 +169,29 @@ class IndicatorSource(Base, _Dictizable):
     created_by = sa.Column(sa.UnicodeText)
 
 
+CHECK_STATES = ("pending", "passed", "held", "failed")
+
+
+class ResourceCheck(Base, _Dictizable):
+    """One check of one version of a resource's file (``fingerprint``); the latest row is current."""
+
+    __tablename__ = "cd3p_resource_check"
+
+    id = sa.Column(sa.UnicodeText, primary_key=True, default=make_uuid)
+    resource_id = sa.Column(sa.UnicodeText, nullable=False, index=True)
+    package_id = sa.Column(sa.UnicodeText, nullable=False, index=True)
+    fingerprint = sa.Column(sa.UnicodeText, nullable=False)
+    state = sa.Column(sa.UnicodeText, nullable=False, default="pending")
+    report = sa.Column(JSONB, nullable=False, default=dict)
+    created = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    finished = sa.Column(sa.DateTime(timezone=True))
+
+
 TABLES = [
     Agreement.__table__,
     LedgerEntry.__table__,
     PartnerApplication.__table__,
     MembershipRequest.__table__,
     IndicatorSource.__table__,
+    ResourceCheck.__table__,
 ]

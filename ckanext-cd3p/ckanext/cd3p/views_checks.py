@@ -1,0 +1,101 @@
+"""Pages of the checks before loading (blueprint ``cd3p_checks``); the report itself is shown on the
+resource page (``templates/package/resource_read.html``).
+
+- ``POST /dataset/<id>/resource/<resource_id>/check``: check the file again
+- ``POST /dataset/<id>/resource/<resource_id>/mark-personal``: mark the dataset as holding personal
+  data and organization-only, then check (and load) the file again
+- ``/ckan-admin/checks``: sysadmins' queue of held (or failed) files; ``POST .../<resource_id>/release``
+
+A held file may be downloaded only by its organization's admins and sysadmins: CKAN's download
+route is guarded before it runs (:func:`guard_download`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ckan.plugins import toolkit as tk
+from ckan.types import Response
+from flask import Blueprint, request
+
+from ckanext.cd3p import checks, views
+
+cd3p_checks = Blueprint("cd3p_checks", __name__)
+
+
+def _back(id: str, resource_id: str) -> Response:
+    return tk.redirect_to("dataset_resource.read", id=id, resource_id=resource_id)
+
+
+def recheck(id: str, resource_id: str) -> Response:
+    views._call("cd3p_resource_check_run", {"id": resource_id})
+    tk.h.flash_success(
+        tk._("The file is queued for a new check; this page shows the result when it is done.")
+    )
+    return _back(id, resource_id)
+
+
+def mark_personal(id: str, resource_id: str) -> Response:
+    views._call("cd3p_resource_mark_personal", {"id": resource_id})
+    tk.h.flash_success(
+        tk._(
+            "The dataset is now marked as containing personal data and visible to its organization only. "
+            "The file is being checked again and will then be loaded."
+        )
+    )
+    return _back(id, resource_id)
+
+
+def admin_checks() -> str:
+    state = request.args.get("state", "held")
+    if state not in ("held", "failed"):
+        state = "held"
+    found = views._call("cd3p_resource_check_list", {"state": state})
+    return tk.render("cd3p/checks/queue.html", {"checks": found, "state": state})
+
+
+def admin_release(resource_id: str) -> Response:
+    try:
+        views._call(
+            "cd3p_resource_check_release", {"id": resource_id, "reason": request.form.get("reason", "")}
+        )
+    except tk.ValidationError as e:
+        tk.h.flash_error(" ".join(f"{k}: {', '.join(map(str, v))}" for k, v in e.error_dict.items()))
+    else:
+        tk.h.flash_success(
+            tk._("Released: the file is being loaded and its dataset has its access level back.")
+        )
+    return tk.redirect_to("cd3p_checks.admin_checks")
+
+
+def guard_download() -> Any:
+    """Before CKAN's resource download view: a held file is for its organization's admins and
+    sysadmins only (everyone else gets a 403, visitors the login page first)."""
+    endpoint = request.endpoint or ""
+    if not endpoint.endswith("resource.download"):
+        return None
+    resource_id = (request.view_args or {}).get("resource_id") or ""
+    user = views._user_name()
+    if checks.may_download(resource_id, user):
+        return None
+    return views._refuse(
+        tk.NotAuthorized(
+            tk._(
+                "This file is held: it appears to contain personal data, so only its "
+                "organization's admins may download it."
+            )
+        )
+    )
+
+
+cd3p_checks.add_url_rule("/dataset/<id>/resource/<resource_id>/check", view_func=recheck, methods=["POST"])
+cd3p_checks.add_url_rule(
+    "/dataset/<id>/resource/<resource_id>/mark-personal", view_func=mark_personal, methods=["POST"]
+)
+cd3p_checks.add_url_rule("/ckan-admin/checks", view_func=admin_checks)
+cd3p_checks.add_url_rule(
+    "/ckan-admin/checks/<resource_id>/release", view_func=admin_release, methods=["POST"]
+)
+cd3p_checks.before_app_request(guard_download)
+cd3p_checks.register_error_handler(tk.NotAuthorized, views._refuse)
+cd3p_checks.register_error_handler(tk.ObjectNotFound, views._not_found)
