@@ -8,6 +8,7 @@ held file, and the report on the resource page.
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Callable
 from typing import Any
@@ -290,3 +291,34 @@ def test_who_may_see_and_act_on_checks(partner: dict[str, Any], put: Callable[..
             if passed != (role in allowed):
                 wrong.append(f"{action} {role}: {'allowed' if passed else 'refused'}")
     assert wrong == []
+
+
+CP1252_TEXT = "Caf\u00e9 Se\u00f1or \u2013 \u201cRosa\u2019s\u201d"  # curly quotes and a dash: cp1252 only
+
+
+@pytest.mark.parametrize(
+    ("encoding", "detected", "text"),
+    [
+        ("utf-8", "utf-8", CP1252_TEXT),
+        ("utf-8-sig", "utf-8-sig", CP1252_TEXT),
+        ("cp1252", "windows-1252", CP1252_TEXT),
+        ("latin-1", "iso-8859-1", "Caf\u00e9 Se\u00f1or, Ni\u00f1o"),
+    ],
+)
+def test_each_encoding_is_detected_and_loaded_as_written(
+    partner: dict[str, Any], put: Callable[..., Any], encoding: str, detected: str, text: str
+) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows([["geoid", "program", "households"], [TRACTS[0], text, 12], [TRACTS[1], "Plain", 7]])
+    dataset = public_dataset(partner)
+    resource = put(buffer.getvalue().encode(encoding), f"programs-{encoding}.csv", dataset)
+
+    check = wait_for_check(resource["id"])
+
+    assert check["state"] == "passed", check["report"]
+    assert check["report"]["tables"][0]["encoding"] == detected
+    assert check["report"]["tables"][0]["columns"] == ["geoid", "program", "households"]  # no BOM in it
+    assert wait_for_xloader(resource["id"])["status"] == "complete"
+    records = call_action("datastore_search", resource_id=resource["id"], sort="_id")["records"]
+    assert [r["program"] for r in records] == [text, "Plain"]
