@@ -1073,14 +1073,35 @@ def cd3p_indicator_source_list(context: Context, data_dict: DataDict) -> list[di
 # --- checks before loading ------------------------------------------------------------------------
 
 
-def _check_dict(row: ResourceCheck) -> dict[str, Any]:
-    found = row.as_dict()
-    resource = model.Resource.get(row.resource_id)
-    dataset = model.Package.get(row.package_id)
-    found["resource_name"] = resource.name if resource is not None else None
-    found["dataset_name"] = dataset.name if dataset is not None else None
-    found["dataset_title"] = dataset.title if dataset is not None else None
+def _check_dicts(rows: list[ResourceCheck]) -> list[dict[str, Any]]:
+    """Checks with their resource's and dataset's names, read in two queries for any number."""
+    resources = dict(
+        Session.query(model.Resource.id, model.Resource.name).filter(
+            model.Resource.id.in_({r.resource_id for r in rows})
+        )
+    )
+    datasets = {
+        p.id: p
+        for p in Session.query(model.Package.id, model.Package.name, model.Package.title).filter(
+            model.Package.id.in_({r.package_id for r in rows})
+        )
+    }
+    found = []
+    for row in rows:
+        dataset = datasets.get(row.package_id)
+        found.append(
+            {
+                **row.as_dict(),
+                "resource_name": resources.get(row.resource_id),
+                "dataset_name": dataset.name if dataset is not None else None,
+                "dataset_title": dataset.title if dataset is not None else None,
+            }
+        )
     return found
+
+
+def _check_dict(row: ResourceCheck) -> dict[str, Any]:
+    return _check_dicts([row])[0]
 
 
 @tk.side_effect_free
@@ -1127,7 +1148,6 @@ def cd3p_resource_mark_personal(context: Context, data_dict: DataDict) -> dict[s
             "id": resource.package_id,
             "contains_personal_data": "yes",
             "access_level": "organization",
-            "private": True,
         },
     )
     return _check_dict(checks.start(data["id"]))
@@ -1142,7 +1162,7 @@ def cd3p_resource_check_list(context: Context, data_dict: DataDict) -> list[dict
     """
     tk.check_access("cd3p_resource_check_list", context, data_dict)
     data = _validate(data_dict, schema.resource_check_list(), context)
-    return [_check_dict(row) for row in checks.queue((data["state"],), data["limit"])]
+    return _check_dicts(checks.queue((data["state"],), data["limit"]))
 
 
 def cd3p_resource_check_release(context: Context, data_dict: DataDict) -> dict[str, Any]:
