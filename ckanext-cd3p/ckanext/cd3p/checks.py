@@ -75,11 +75,10 @@ def fingerprint(resource: dict[str, Any]) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
-def latest(resource_id: str, session: Any = None) -> ResourceCheck | None:
+def latest(resource_id: str) -> ResourceCheck | None:
     """The latest check of a resource, whatever its file."""
-    session = session or model.Session
     return (
-        session.query(ResourceCheck)
+        model.Session.query(ResourceCheck)
         .filter(ResourceCheck.resource_id == resource_id)
         .order_by(ResourceCheck.created.desc())
         .first()
@@ -274,7 +273,7 @@ def run(resource_id: str, check_id: str, xloader_token: str | None = None) -> st
         report["personal_data_marked"] = dataset.get("contains_personal_data")
         if dataset.get("access_level") != "organization":
             tk.get_action("package_patch")(
-                dict(context), {"id": dataset["id"], "access_level": "organization", "private": True}
+                dict(context), {"id": dataset["id"], "access_level": "organization"}
             )
     elif state == "passed" and report.get("findings"):
         report["findings_accepted"] = True  # declared personal and organization-only
@@ -318,9 +317,7 @@ def release(check: ResourceCheck, user: str, reason: str) -> None:
     check.finished = utcnow()
     model.Session.commit()
     if previous and previous != "organization":
-        tk.get_action("package_patch")(
-            _site(), {"id": check.package_id, "access_level": previous, "private": previous != "public"}
-        )
+        tk.get_action("package_patch")(_site(), {"id": check.package_id, "access_level": previous})
     submit(check.resource_id)
 
 
