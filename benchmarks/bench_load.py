@@ -28,6 +28,7 @@ import uuid
 from pathlib import Path
 
 import psycopg2
+from bench_indicators import rss_mb  # benchmarks/ is on the path when run as a script
 from psycopg2 import sql
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,24 +133,14 @@ class WorkerMemory:
         self.pid = int(pid_file.read_text().split()[0])
         self.peak_worker = self.peak_job = 0.0
 
-    @staticmethod
-    def _rss_mb(pid: int) -> float:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        return 0.0
-
     def sample(self) -> None:
-        self.peak_worker = max(self.peak_worker, self._rss_mb(self.pid))
+        self.peak_worker = max(self.peak_worker, rss_mb(self.pid))
         try:
             children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
         except OSError:
             children = []
         for child in children:
-            self.peak_job = max(self.peak_job, self._rss_mb(int(child)))
+            self.peak_job = max(self.peak_job, rss_mb(int(child)))
 
 
 def copy_baseline(dsn: str, path: Path) -> float:
