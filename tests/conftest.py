@@ -20,6 +20,7 @@ from werkzeug.datastructures import FileStorage
 
 from ckanext.cd3p import model as cd3p_model
 from tests import factories, partners
+from tests.web import person
 
 
 @pytest.fixture
@@ -91,3 +92,38 @@ def upload(sysadmin: dict[str, Any]) -> Callable[..., dict[str, Any]]:
         )
 
     return _upload
+
+
+@pytest.fixture
+def partner(agreement: dict[str, Any], xloader_token: str) -> dict[str, Any]:
+    """A signed partner organization with an admin, an editor and a member who can log in."""
+    admin, editor, member = person(token=True), person(token=True), person(token=True)
+    org = partners.organization(admin)
+    partners.join(org, editor, "editor")
+    partners.join(org, member, "member")
+    return {"org": org, "admin": admin, "editor": editor, "member": member}
+
+
+@pytest.fixture
+def put(partner: dict[str, Any]) -> Callable[..., dict[str, Any]]:
+    """The partner's editor uploads bytes as a new resource (or a new file of an existing one)."""
+
+    def _put(
+        data: bytes, filename: str, dataset: dict[str, Any] | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        upload = FileStorage(io.BytesIO(data), filename=filename)
+        context = {"user": partner["editor"]["name"]}
+        if "id" in fields:
+            return call_action("resource_patch", context, url=filename, upload=upload, **fields)
+        assert dataset is not None
+        return call_action(
+            "resource_create",
+            context,
+            package_id=dataset["id"],
+            url=filename,
+            upload=upload,
+            format="CSV",
+            **fields,
+        )
+
+    return _put

@@ -44,3 +44,22 @@ def wait_for_check(resource_id: str, timeout: float = 60, after: str | None = No
             return found
         time.sleep(0.3)
     pytest.fail(f"the check of {resource_id} was not decided within {timeout}s: {found}")
+
+
+def wait_for_load(resource_id: str, timeout: float = 120, after: str | None = None) -> dict[str, Any]:
+    """Polls the resource's latest check until its file is decided and, if it passed, its load has
+    ended (complete or failed); returns the check. ``after``: an earlier check's id, not the answer."""
+    deadline = time.monotonic() + timeout
+    found: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        model.Session.expire_all()
+        try:
+            found = call_action("cd3p_resource_check_show", {"ignore_auth": True}, id=resource_id)
+        except tk.ObjectNotFound:
+            found = {}
+        load = (found.get("report") or {}).get("load") or {}
+        ended = found.get("state") in ("held", "failed") or load.get("state") in ("complete", "failed")
+        if ended and found.get("id") != after:
+            return found
+        time.sleep(0.3)
+    pytest.fail(f"the load of {resource_id} did not end within {timeout}s: {found}")

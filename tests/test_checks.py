@@ -17,12 +17,11 @@ import pytest
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action, call_auth
-from werkzeug.datastructures import FileStorage
 
 from ckanext.cd3p import geography
 from tests import factories, partners
 from tests.helpers import wait_for_check, wait_for_xloader
-from tests.web import Browser, person, soup
+from tests.web import Browser, soup
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_datastore", "clean_index")
 
@@ -41,41 +40,6 @@ PERSONAL = (
 
 def site() -> dict[str, Any]:
     return {"user": partners.site_user()}
-
-
-@pytest.fixture
-def partner(agreement: dict[str, Any], xloader_token: str) -> dict[str, Any]:
-    """A signed partner organization with an admin, an editor and a member who can log in."""
-    admin, editor, member = person(token=True), person(token=True), person(token=True)
-    org = partners.organization(admin)
-    partners.join(org, editor, "editor")
-    partners.join(org, member, "member")
-    return {"org": org, "admin": admin, "editor": editor, "member": member}
-
-
-@pytest.fixture
-def put(partner: dict[str, Any]) -> Callable[..., dict[str, Any]]:
-    """The partner's editor uploads bytes as a new resource (or a new file of an existing one)."""
-
-    def _put(
-        data: bytes, filename: str, dataset: dict[str, Any] | None = None, **fields: Any
-    ) -> dict[str, Any]:
-        upload = FileStorage(io.BytesIO(data), filename=filename)
-        context = {"user": partner["editor"]["name"]}
-        if "id" in fields:
-            return call_action("resource_patch", context, url=filename, upload=upload, **fields)
-        assert dataset is not None
-        return call_action(
-            "resource_create",
-            context,
-            package_id=dataset["id"],
-            url=filename,
-            upload=upload,
-            format="CSV",
-            **fields,
-        )
-
-    return _put
 
 
 def public_dataset(partner: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -120,8 +84,9 @@ def test_personal_data_is_held_not_loaded_and_the_dataset_made_private(
     assert (after["access_level"], after["private"]) == ("organization", True)
     assert check["report"]["previous_access_level"] == "public"
     assert not call_action("resource_show", site(), id=resource["id"]).get("datastore_active")
-    with pytest.raises(tk.ObjectNotFound):
-        call_action("xloader_status", {"ignore_auth": True}, resource_id=resource["id"])
+    status = call_action("xloader_status", {"ignore_auth": True}, resource_id=resource["id"])
+    assert status["status"] == "error"
+    assert "personal data" in status["error"]["message"]
 
     # Only the organization's admins (and sysadmins) may download the held file.
     download = f"/dataset/{dataset['id']}/resource/{resource['id']}/download/participants.csv"

@@ -2,16 +2,14 @@
 DataStore, and a file that fails leaves the DataStore as it was.
 
 ckanext-xloader asks each ``IXloader`` plugin ``can_upload(resource_id)`` before it queues a load. We
-answer from the latest check of the resource's current file (its *fingerprint*: where the file is,
-when it was uploaded, its size):
-
-- ``passed``: load it;
-- no check of this file yet: record a ``pending`` check, queue the check job, do not load now. The
-  job (:func:`run`, on the same worker queue as xloader) reads the file, screens it for personal
-  data (:mod:`ckanext.cd3p.screening`) and checks its geography codes
-  (:mod:`ckanext.cd3p.validation`); if it passes, the job submits the load itself;
-- ``pending`` (younger than :data:`PENDING_TIMEOUT`), ``held`` or ``failed``: no load. The DataStore
-  table of the last good file stays as it was, and so do the indicators built on it.
+always answer no, and queue our own job instead (:func:`can_load`): the job (:func:`run`, on the same
+worker queue) reads the file once, screening it for personal data (:mod:`ckanext.cd3p.screening`),
+checking its geography codes (:mod:`ckanext.cd3p.validation`) and writing the UTF-8 CSV copy that is
+loaded. A file that passes is loaded by the same job, in one transaction (:mod:`ckanext.cd3p.loading`);
+a file that is held or fails is not, and the DataStore table of the last good file stays as it was,
+and so do the indicators built on it. Each check is one row of ``cd3p_resource_check``, for one
+version of the file (its *fingerprint*: where the file is, when it was uploaded, its size); the
+load's progress and log are kept in its report.
 
 A file is **held** when it appears to hold personal data and its dataset is not both marked
 "contains personal data" and organization-only. The dataset is then made organization-only (a
@@ -19,7 +17,7 @@ dataset change, so it is in the dataset's activity), the file is not loaded, and
 organization's admins and sysadmins may download it (:func:`may_download`). The uploader reads the
 report on the resource page and either uploads the file again without the flagged columns (a new
 fingerprint, so a new check) or marks the dataset as personal and organization-only, which checks
-the file again. Sysadmins see held files in a queue and may release a false alarm.
+the file again. Sysadmins see held files in a queue and may release a false alarm, which loads it.
 """
 
 from __future__ import annotations
@@ -42,7 +40,7 @@ from ckan.plugins import toolkit as tk
 from ckan.types import Context
 
 from ckanext.cd3p import config as cd3p_config
-from ckanext.cd3p import screening, validation
+from ckanext.cd3p import loading, screening, validation
 from ckanext.cd3p.model import ResourceCheck, utcnow
 
 log = logging.getLogger(__name__)
@@ -95,8 +93,11 @@ def _resource_dict(resource: model.Resource) -> dict[str, Any]:
 
 
 def can_load(resource_id: str) -> bool:
-    """xloader's question: may this resource's current file be loaded now? Queues its check if it
-    has none (the check job submits the load when the file passes)."""
+    """xloader's question: may it load this resource's current file? Never: the check job loads a
+    file that passes (:mod:`ckanext.cd3p.loading`), all or nothing, which xloader cannot. So a
+    submission (a new file, or a reload asked for through ``xloader_submit``) queues a check of the
+    current file, unless one is already under way or the file was held or failed: a file held or
+    failed is checked again only when asked (``cd3p_resource_check_run``)."""
     resource = model.Resource.get(resource_id)
     if resource is None:
         return False
@@ -110,16 +111,11 @@ def can_load(resource_id: str) -> bool:
             .first()
         )
         if found is not None:
-            if found.state == "passed":
-                return True
-            if found.state in ("held", "failed") or utcnow() - found.created < PENDING_TIMEOUT:
+            if found.state in ("held", "failed"):
                 return False
-            found.state = "failed"  # lost: its worker died; a new check follows
-            found.report = {
-                **found.report,
-                "error": "The check did not finish in time and was started again.",
-            }
-            found.finished = utcnow()
+            if under_way(found):
+                return False
+            _close_lost(found)
         row = ResourceCheck(
             resource_id=resource_id, package_id=resource.package_id, fingerprint=fp, state="pending"
         )
@@ -132,13 +128,35 @@ def can_load(resource_id: str) -> bool:
     return False
 
 
+def under_way(check: ResourceCheck) -> bool:
+    """Whether the check, or the load that follows it, is still running (not lost with its worker)."""
+    if check.state == "pending":
+        return utcnow() - check.created < PENDING_TIMEOUT
+    load = (check.report or {}).get("load")
+    return bool(load) and loading.state(load).get("state") == "running"
+
+
+def _close_lost(check: ResourceCheck) -> None:
+    """Records that a check or load lost with its worker failed (the caller commits)."""
+    if check.state == "pending":
+        check.state = "failed"
+        check.report = {
+            **check.report,
+            "error": tk._("The check did not finish in time and was started again."),
+        }
+        check.finished = utcnow()
+    load = (check.report or {}).get("load")
+    if load and load.get("state") == "running":
+        check.report = {**check.report, "load": loading.state(load)}
+
+
 def enqueue(resource_id: str, check_id: str) -> None:
-    """Queues the check. The xloader API token of the process that asked goes with it, as xloader
-    sends its own in its job data: the check submits the load in the same name."""
+    """Queues the check and load, and tells xloader's task status that a load is pending."""
+    loading.mark_task(resource_id, check_id, "pending")
     tk.enqueue_job(
         run,
-        [resource_id, check_id, tk.config.get("ckanext.xloader.api_token")],
-        title=f"cd3p check: resource {resource_id}",
+        [resource_id, check_id],
+        title=f"cd3p check and load: resource {resource_id}",
         rq_kwargs={"timeout": JOB_TIMEOUT},
     )
 
@@ -148,6 +166,9 @@ def start(resource_id: str) -> ResourceCheck:
     resource = model.Resource.get(resource_id)
     if resource is None or resource.state != "active":
         raise tk.ObjectNotFound(tk._("Resource not found"))
+    previous = latest(resource_id)
+    if previous is not None:
+        _close_lost(previous)
     row = ResourceCheck(
         resource_id=resource_id,
         package_id=resource.package_id,
@@ -209,13 +230,27 @@ def personal_allowed(dataset: dict[str, Any]) -> bool:
     return dataset.get("contains_personal_data") == "yes" and dataset.get("access_level") == "organization"
 
 
-def inspect(path: Path, fmt: str, resource: dict[str, Any], dataset: dict[str, Any]) -> dict[str, Any]:
-    """The report of one file: its tables, personal-data findings and geography codes.
+def inspect(
+    path: Path,
+    fmt: str,
+    resource: dict[str, Any],
+    dataset: dict[str, Any],
+    copy: screening.RowCallback | None = None,
+) -> tuple[dict[str, Any], list[screening.Table]]:
+    """The report of one file (its tables, personal-data findings and geography codes) and its
+    tables. ``copy`` sees every row too (the load's CSV copy), in the same pass over the file.
 
     :raises screening.ScreeningError: the file is not a readable table of its declared format
     """
     codes = validation.checker(resource.get("geo_key_column"), resource.get("geo_key_level"))
-    tables = screening.read_tables(path, fmt, sample_rows=cd3p_config.check_sample_rows(), on_row=codes)
+
+    def on_row(sheet: str, header: Any, number: int, values: Any) -> None:
+        if codes is not None:
+            codes(sheet, header, number, values)
+        if copy is not None:
+            copy(sheet, header, number, values)
+
+    tables = screening.read_tables(path, fmt, sample_rows=cd3p_config.check_sample_rows(), on_row=on_row)
     threshold = int(dataset.get("small_cell_threshold") or 11)
     findings = screening.screen(tables, small_cell_threshold=threshold)
     report: dict[str, Any] = {
@@ -228,7 +263,7 @@ def inspect(path: Path, fmt: str, resource: dict[str, Any], dataset: dict[str, A
     }
     if codes is not None:
         report["geography"] = codes.report()
-    return report
+    return report, tables
 
 
 def decide(report: dict[str, Any], dataset: dict[str, Any]) -> str:
@@ -242,12 +277,15 @@ def decide(report: dict[str, Any], dataset: dict[str, Any]) -> str:
     return "passed"
 
 
-def run(resource_id: str, check_id: str, xloader_token: str | None = None) -> str:
-    """The check job: reads and screens the file, records the report, holds or loads it."""
+def run(resource_id: str, check_id: str) -> str:
+    """The check job: reads and screens the file, records the report, then holds it or loads it."""
     context = _site()
     check = model.Session.get(ResourceCheck, check_id)
-    if check is None or check.state != "pending":
-        return check.state if check is not None else "missing"
+    if check is None:
+        return "missing"
+    released = check.state == "passed" and "released_by" in check.report and "load" not in check.report
+    if check.state != "pending" and not released:
+        return check.state
     try:
         resource = tk.get_action("resource_show")(dict(context), {"id": resource_id})
         dataset = tk.get_action("package_show")(dict(context), {"id": resource["package_id"]})
@@ -260,39 +298,91 @@ def run(resource_id: str, check_id: str, xloader_token: str | None = None) -> st
     fmt = _fmt(resource)
     report: dict[str, Any] = {"file": resource.get("url", "").rsplit("/", 1)[-1], "format": fmt}
     started = utcnow()
-    try:
-        with local_file(resource) as path:
-            report["size"] = path.stat().st_size
-            report.update(inspect(path, fmt, resource, dataset))
-    except (screening.ScreeningError, CheckError) as e:
-        report["error"] = str(e)
-    report["seconds"] = round((utcnow() - started).total_seconds(), 2)
-    state = decide(report, dataset)
-    if state == "held":
-        report["previous_access_level"] = dataset.get("access_level")
-        report["personal_data_marked"] = dataset.get("contains_personal_data")
-        if dataset.get("access_level") != "organization":
-            tk.get_action("package_patch")(
-                dict(context), {"id": dataset["id"], "access_level": "organization"}
-            )
-    elif state == "passed" and report.get("findings"):
-        report["findings_accepted"] = True  # declared personal and organization-only
-    _finish(check, state, report)
-    if state == "passed":
-        submit(resource_id, xloader_token)
-    log.info("cd3p: check of resource %s: %s", resource_id, state)
+    tables: list[screening.Table] = []
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", newline="", prefix="cd3p-load-", suffix=".csv"
+    ) as out:
+        copy = loading.CsvCopy(out)
+        try:
+            with local_file(resource) as path:
+                report["size"] = path.stat().st_size
+                found, tables = inspect(path, fmt, resource, dataset, copy)
+                report.update(found)
+        except (screening.ScreeningError, CheckError) as e:
+            report["error"] = str(e)
+        out.flush()
+        report["seconds"] = round((utcnow() - started).total_seconds(), 2)
+        state = decide(report, dataset)
+        if released and state == "held":  # a sysadmin found no personal data in it
+            state = "passed"
+            report = {**check.report, **report}
+        if state == "held":
+            report["previous_access_level"] = dataset.get("access_level")
+            report["personal_data_marked"] = dataset.get("contains_personal_data")
+            if dataset.get("access_level") != "organization":
+                tk.get_action("package_patch")(
+                    dict(context), {"id": dataset["id"], "access_level": "organization"}
+                )
+        elif state == "passed" and report.get("findings"):
+            report["findings_accepted"] = True  # declared personal and organization-only
+        _finish(check, state, report)
+        log.info("cd3p: check of resource %s: %s", resource_id, state)
+        if state != "passed":
+            loading.mark_task(resource_id, check_id, "error", _refusal(state, report))
+            return state
+        load(check_id, resource, dataset, Path(out.name), copy, tables[0] if tables else None)
     return state
 
 
-def submit(resource_id: str, xloader_token: str | None = None) -> None:
-    """Submits the load; in a check job, with the token of the process that queued the check (a
-    job runs in a forked work horse, so the change to its configuration ends with it)."""
-    if xloader_token and xloader_token != "NOT_SET":
-        tk.config["ckanext.xloader.api_token"] = xloader_token
-    try:
-        tk.get_action("xloader_submit")(_site(), {"resource_id": resource_id, "ignore_hash": True})
-    except tk.ValidationError:
-        log.exception("cd3p: could not submit resource %s to xloader", resource_id)
+def _refusal(state: str, report: dict[str, Any]) -> str:
+    if state == "held":
+        return tk._("Not loaded: the file appears to hold personal data; see its check report.")
+    return tk._("Not loaded: the file failed its check. {error}").format(
+        error=report.get("error") or tk._("See its check report.")
+    )
+
+
+def load(
+    check_id: str,
+    resource: dict[str, Any],
+    dataset: dict[str, Any],
+    csv_path: Path,
+    copy: loading.CsvCopy,
+    table: screening.Table | None,
+) -> str:
+    """Loads a file that passed its check (its CSV copy), recording progress and log in the
+    check's report; returns ``complete`` or ``failed``."""
+    from ckanext.cd3p import indicators, suppression
+
+    resource_id = resource["id"]
+    guessed = loading.guess_types(table, [resource.get("geo_key_column") or ""]) if table else {}
+    suppressed = None
+    if suppression.applies(dataset, resource):
+        suppressed = (suppression.count_columns(resource), suppression.threshold(dataset))
+    loading.mark_task(resource_id, check_id, "running")
+    with loading.Progress(check_id, copy.rows) as progress:
+        try:
+            if not copy.header:
+                raise loading.LoadError(tk._("The file has no table to load."))
+            result = loading.load(resource_id, csv_path, copy.header, guessed, progress, suppressed)
+        except loading.LoadError as e:
+            progress.end("failed", str(e), error=str(e))
+            loading.mark_task(resource_id, check_id, "error", str(e))
+            return "failed"
+        except Exception as e:  # a bug or the job's timeout: recorded, then raised for RQ's log
+            message = tk._("The load failed unexpectedly: {error}").format(error=e)
+            progress.end("failed", message, error=message)
+            loading.mark_task(resource_id, check_id, "error", message)
+            raise
+        progress.end(
+            "complete",
+            tk._("Loaded {rows} rows in {seconds} s").format(rows=result["rows"], seconds=progress.elapsed()),
+            rows=result["rows"],
+            types=result["types"],
+        )
+    indicators.invalidate(resource_id)
+    loading.mark_task(resource_id, check_id, "complete")
+    return "complete"
 
 
 def _finish(check: ResourceCheck, state: str, report: dict[str, Any]) -> str:
@@ -318,7 +408,7 @@ def release(check: ResourceCheck, user: str, reason: str) -> None:
     model.Session.commit()
     if previous and previous != "organization":
         tk.get_action("package_patch")(_site(), {"id": check.package_id, "access_level": previous})
-    submit(check.resource_id)
+    enqueue(check.resource_id, check.id)  # loaded without holding it again (see run)
 
 
 def may_download(resource_id: str, user_name: str) -> bool:

@@ -50,3 +50,13 @@ def link_timeout() -> int:
 def max_resource_mb() -> int:
     """CKAN's own upload limit (``ckan.max_resource_size``, in MB), applied to links as well."""
     return int(tk.config.get("ckan.max_resource_size") or 10)
+
+
+def load_stale_after() -> int:
+    """Seconds without a heartbeat after which a running load is taken to have died with its worker."""
+    return tk.config["ckanext.cd3p.load.stale_after"]
+
+
+def load_lock_timeout() -> int:
+    """Seconds a load waits for readers of the old table before it gives up replacing it."""
+    return tk.config["ckanext.cd3p.load.lock_timeout"]

@@ -8,7 +8,7 @@ from typing import Any
 from ckan import model
 from ckan.plugins import toolkit as tk
 
-from ckanext.cd3p import geography, indicators, search
+from ckanext.cd3p import geography, indicators, search, suppression
 
 __all__ = [
     "cd3p_about_groups",
@@ -26,10 +26,12 @@ __all__ = [
     "cd3p_geographic_coverage_choices",
     "cd3p_indicators_fed_by",
     "cd3p_is_member",
+    "cd3p_load_phase",
     "cd3p_organization_sector",
     "cd3p_resource_check",
     "cd3p_sector_label",
     "cd3p_sector_options",
+    "cd3p_suppression",
     "cd3p_utc",
 ]
 
@@ -312,6 +314,34 @@ def cd3p_resource_check(resource_id: str) -> dict[str, Any] | None:
         )
     except (tk.NotAuthorized, tk.ObjectNotFound):
         return None
+
+
+def cd3p_suppression(resource: dict[str, Any], package: dict[str, Any]) -> dict[str, Any] | None:
+    """Small-cell suppression of a resource's table, for its page: None when its counts are never
+    suppressed, else its count ``columns``, the ``threshold`` and whether the visitor sees the
+    exact values (``raw``: the partner tier, the dataset's organization, sysadmins)."""
+    if not suppression.applies(package, resource):
+        return None
+    user = tk.current_user.name if tk.current_user.is_authenticated else ""
+    return {
+        "columns": suppression.count_columns(resource),
+        "threshold": suppression.threshold(package),
+        "raw": suppression.sees_raw({"user": user}, package),
+    }
+
+
+LOAD_PHASES = {
+    "starting": "Starting",
+    "copying": "Copying rows",
+    "converting": "Converting column types",
+    "replacing": "Replacing the previous table",
+    "indexing": "Building the search index",
+}
+
+
+def cd3p_load_phase(phase: str) -> str:
+    """A running load's phase in words."""
+    return tk._(LOAD_PHASES.get(phase, phase))
 
 
 FINDING_LABELS = {

@@ -446,6 +446,9 @@ def _rows(context: Context, source: Source, resource: dict[str, Any]) -> dict[st
 
     def fetch() -> dict[str, dict[str, Any]]:
         search = tk.get_action("datastore_search")
+        # Raw values, whoever asks: the cache is shared by every tier, and the indicators suppress
+        # small counts in their own results.
+        context_raw: Context = {**context, "ignore_auth": True}
         query = {
             "resource_id": resource["id"],
             "fields": fields,
@@ -453,17 +456,18 @@ def _rows(context: Context, source: Source, resource: dict[str, Any]) -> dict[st
             "limit": len(tracts) + 1,
         }
         try:
-            result = search(dict(context), query)
+            result = search(dict(context_raw), query)
         except tk.ValidationError:
             present = {
-                f["id"] for f in search(dict(context), {"resource_id": resource["id"], "limit": 0})["fields"]
+                f["id"]
+                for f in search(dict(context_raw), {"resource_id": resource["id"], "limit": 0})["fields"]
             }
             if source.key not in present:
                 log.warning("cd3p: source %s has no key column %s", source.id, source.key)
                 return {}
             query["fields"] = [f for f in fields if f in present]
             log.warning("cd3p: source %s lacks columns %s", source.id, sorted(set(fields) - present))
-            result = search(dict(context), query)
+            result = search(dict(context_raw), query)
         return {str(r[source.key]): r for r in result["records"]}
 
     return _cache("rows", fields, [resource["id"]], fetch)

@@ -10,7 +10,7 @@ from ckan.common import CKANConfig
 from ckan.lib.plugins import DefaultPermissionLabels
 from ckan.plugins import toolkit as tk
 
-from ckanext.cd3p import checks, indicators, search, visibility
+from ckanext.cd3p import checks, search, visibility
 from ckanext.xloader.interfaces import IXloader
 
 
@@ -76,10 +76,6 @@ class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels):
         labels = super().get_user_dataset_labels(user_obj)
         return labels + visibility.partner_user_labels(user_obj, labels)
 
-    # IXloader: nothing is loaded before its check passes (see checks.py)
+    # IXloader: the check job screens, then loads in one transaction, in xloader's place (checks.py)
     def can_upload(self, resource_id: str) -> bool:
         return checks.can_load(resource_id)
-
-    # IXloader: a table loaded by the worker is read afresh by the indicators
-    def after_upload(self, context: Any, resource_dict: dict[str, Any], dataset_dict: dict[str, Any]) -> None:
-        indicators.invalidate(resource_dict["id"])

@@ -6,8 +6,9 @@ resource page (``templates/package/resource_read.html``).
   data and organization-only, then check (and load) the file again
 - ``/ckan-admin/checks``: sysadmins' queue of held (or failed) files; ``POST .../<resource_id>/release``
 
-A held file may be downloaded only by its organization's admins and sysadmins: CKAN's download
-route is guarded before it runs (:func:`guard_download`).
+A held file may be downloaded only by its organization's admins and sysadmins, and the file of a
+table with suppressed small counts only by those who read the raw table: CKAN's download route is
+guarded before it runs (:func:`guard_download`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ckan.plugins import toolkit as tk
 from ckan.types import Response
 from flask import Blueprint, request
 
-from ckanext.cd3p import checks, views
+from ckanext.cd3p import checks, suppression, views
 
 cd3p_checks = Blueprint("cd3p_checks", __name__)
 
@@ -70,22 +71,26 @@ def admin_release(resource_id: str) -> Response:
 
 def guard_download() -> Any:
     """Before CKAN's resource download view: a held file is for its organization's admins and
-    sysadmins only (everyone else gets a 403, visitors the login page first)."""
+    sysadmins only (everyone else gets a 403, visitors the login page first). The file of a table
+    with suppressed small counts is, for those who read its public view, the view's DataStore dump
+    (a redirect)."""
     endpoint = request.endpoint or ""
     if not endpoint.endswith("resource.download"):
         return None
     resource_id = (request.view_args or {}).get("resource_id") or ""
     user = views._user_name()
-    if checks.may_download(resource_id, user):
-        return None
-    return views._refuse(
-        tk.NotAuthorized(
-            tk._(
-                "This file is held: it appears to contain personal data, so only its "
-                "organization's admins may download it."
+    if not checks.may_download(resource_id, user):
+        return views._refuse(
+            tk.NotAuthorized(
+                tk._(
+                    "This file is held: it appears to contain personal data, so only its "
+                    "organization's admins may download it."
+                )
             )
         )
-    )
+    if suppression.for_caller({"user": user}, resource_id) is not None:
+        return tk.redirect_to("datastore.dump", resource_id=resource_id)
+    return None
 
 
 cd3p_checks.add_url_rule("/dataset/<id>/resource/<resource_id>/check", view_func=recheck, methods=["POST"])

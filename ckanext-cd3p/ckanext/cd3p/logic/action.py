@@ -16,7 +16,7 @@ from ckan.lib.munge import munge_title_to_name
 from ckan.plugins import toolkit as tk
 from ckan.types import Action, Context, DataDict
 
-from ckanext.cd3p import checks, config, gate, geography, indicators, ledger, notify
+from ckanext.cd3p import checks, config, gate, geography, indicators, ledger, loading, notify, suppression
 from ckanext.cd3p.logic import schema
 from ckanext.cd3p.model import (
     Agreement,
@@ -63,10 +63,12 @@ __all__ = [
     "cd3p_signature_revoke",
     "datastore_create",
     "datastore_delete",
+    "datastore_search",
     "datastore_upsert",
     "member_create",
     "organization_create",
     "organization_update",
+    "package_update",
     "resource_create",
     "resource_update",
     "user_invite",
@@ -1089,9 +1091,12 @@ def _check_dicts(rows: list[ResourceCheck]) -> list[dict[str, Any]]:
     found = []
     for row in rows:
         dataset = datasets.get(row.package_id)
+        shown = row.as_dict()
+        if shown["report"].get("load"):  # a load whose worker died is shown as failed
+            shown["report"] = {**shown["report"], "load": loading.state(shown["report"]["load"])}
         found.append(
             {
-                **row.as_dict(),
+                **shown,
                 "resource_name": resources.get(row.resource_id),
                 "dataset_name": dataset.name if dataset is not None else None,
                 "dataset_title": dataset.title if dataset is not None else None,
@@ -1109,7 +1114,10 @@ def cd3p_resource_check_show(context: Context, data_dict: DataDict) -> dict[str,
     """The latest check of a resource's file before loading: ``state`` (pending, passed, held,
     failed) and its ``report``: the file's tables (sheets, columns, rows, encoding), personal-data
     ``findings`` (column, kind, reason, row numbers; never the values), unknown ``geography`` codes
-    with their rows, or the ``error`` that made the file unreadable.
+    with their rows, or the ``error`` that made the file unreadable. A file that passed has its
+    ``load``: ``state`` (running, complete, failed), ``phase``, ``rows`` of ``total_rows``,
+    ``elapsed`` seconds, the column ``types``, the ``log`` and any ``error``. A running load not
+    heard from for ``ckanext.cd3p.load.stale_after`` seconds died with its worker and is failed.
 
     :param id: the resource's id
     """
@@ -1225,11 +1233,32 @@ def _changed(resource_id: Any) -> None:
         indicators.invalidate(str(resource_id))
 
 
+def _may(auth_name: str, context: Context, data_dict: DataDict) -> bool:
+    """Whether the caller passes an auth function, asked without counting as the action's check."""
+    try:
+        return bool(authz.is_authorized(auth_name, dict(context), dict(data_dict)).get("success"))
+    except (tk.NotAuthorized, tk.ObjectNotFound):
+        return False
+
+
 @tk.chained_action
 def datastore_create(up_func: Action, context: Context, data_dict: DataDict) -> Any:
-    """Core datastore_create; a source table of an indicator is recomputed on the next request."""
-    result = up_func(context, data_dict)
+    """Core datastore_create; a source table of an indicator is recomputed on the next request. A
+    table with suppressed counts has its public view set aside meanwhile (PostgreSQL will not drop
+    or retype a column a view reads) and made again after, with any new columns."""
+    resource_id = data_dict.get("resource_id")
+    aside = bool(resource_id) and _may("datastore_create", context, data_dict)
+    if aside:
+        suppression.set_aside(str(resource_id))
+    try:
+        result = up_func(context, data_dict)
+    except Exception:
+        if aside:  # the table is as it was: so is its view
+            suppression.refresh(str(resource_id))
+        raise
     _changed(result.get("resource_id"))
+    if result.get("resource_id"):
+        suppression.refresh(str(result["resource_id"]))
     return result
 
 
@@ -1244,6 +1273,54 @@ def datastore_upsert(up_func: Action, context: Context, data_dict: DataDict) -> 
 def datastore_delete(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     result = up_func(context, data_dict)
     _changed(data_dict.get("resource_id"))
+    return result
+
+
+# --- small-cell suppression: the public reads a table's suppressed view --------------------------
+
+
+@tk.side_effect_free
+@tk.chained_action
+def datastore_search(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """Core datastore_search; outside the partner tier and the dataset's organization, a public table
+    with count columns is searched in its suppressed view (see :mod:`ckanext.cd3p.suppression`).
+
+    Core cannot be asked for the view: it takes the view for an alias of the table and searches the
+    table. So the view is searched here as core would search it: the same validation, the access
+    check on the resource, then the DataStore backend's search of the view. The result names the
+    resource, with ``suppressed``: the count columns suppressed and the threshold.
+    """
+    found = suppression.for_caller(context, data_dict.get("resource_id") or data_dict.get("id"))
+    if found is None:
+        return up_func(context, data_dict)
+    from ckanext.datastore.backend import DatastoreBackend
+    from ckanext.datastore.logic.schema import datastore_search_schema
+
+    schema_ = context.get("schema") or datastore_search_schema()
+    data, errors = tk.navl_validate(dict(data_dict), schema_, context)
+    if errors:
+        raise tk.ValidationError(errors)
+    tk.check_access("datastore_search", context, {"resource_id": found.resource_id})
+    made = suppression.view_state(found.resource_id)
+    if not suppression.serves(made, found.dataset, found.resource):
+        raise tk.ValidationError({"resource_id": [suppression.not_ready_message()]})
+    assert made is not None
+    data["resource_id"] = found.view
+    result = DatastoreBackend.get_active_backend().search(context, data)
+    result.pop("id", None)
+    result.pop("connection_url", None)
+    result["resource_id"] = found.resource_id
+    result["suppressed"] = {"columns": made.get("columns") or [], "threshold": made["threshold"]}
+    return result
+
+
+@tk.chained_action
+def package_update(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """Core package_update (which resource_create, resource_update and the patches call too); the
+    public views of the dataset's tables follow a changed threshold or count columns."""
+    result = up_func(context, data_dict)
+    if isinstance(result, dict):
+        suppression.sync_views(result)
     return result
 
 

@@ -12,7 +12,7 @@ from ckan import authz, model
 from ckan.plugins import toolkit as tk
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
-from ckanext.cd3p import gate
+from ckanext.cd3p import gate, suppression
 from ckanext.cd3p.model import Agreement, MembershipRequest, PartnerApplication
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "cd3p_signature_revoke",
     "datastore_create",
     "datastore_delete",
+    "datastore_search_sql",
     "datastore_upsert",
     "package_create",
     "package_delete",
@@ -307,3 +308,23 @@ def datastore_delete(next_auth: AuthFunction, context: Context, data_dict: DataD
     return gate.publishing_check(
         context, next_auth(context, data_dict), gate.orgs_for_datastore(data_dict or {})
     )
+
+
+# --- small-cell suppression ---------------------------------------------------------------------
+
+
+@tk.auth_allow_anonymous_access
+@tk.chained_auth_function
+def datastore_search_sql(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
+    """Core's check (read access to every table the query's plan reads, given as ``table_names``),
+    after ours: outside the partner tier and the dataset's organization, a table with suppressed
+    small counts is read through its public view only (see :func:`suppression.refused_tables`)."""
+    sql = str((data_dict or {}).get("sql") or "")
+    refused = suppression.refused_tables(context, context.get("table_names") or [], sql)
+    if refused:
+        return _refuse(
+            tk._("This table has suppressed small counts; query its public view {name} instead.").format(
+                name=suppression.view_name(refused[0])
+            )
+        )
+    return next_auth(context, data_dict)

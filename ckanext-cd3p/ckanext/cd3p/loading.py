@@ -1,0 +1,559 @@
+"""Loading a checked file into the DataStore: all of it, or nothing.
+
+ckanext-xloader clears a resource's table before it copies the new file in, in several
+transactions, so a load that fails or a worker that dies half-way leaves an empty or half-filled
+table, and the indicators built on it go with it. Here the check job (:mod:`ckanext.cd3p.checks`)
+loads the file itself, after it has passed, in **one PostgreSQL transaction**:
+
+1. a staging table is made with the DataStore's own ``create_table`` (same ``_id`` and
+   ``_full_text`` columns, the data dictionary kept as column comments);
+2. the file, already rewritten as UTF-8 CSV by the check's single pass over it (any encoding, TSV,
+   XLSX, JSON), is ``COPY``-ed in as text;
+3. columns are converted to their types in one table rewrite, with thousands separators, percent
+   signs and blanks handled (:data:`CONVERT`). A type set by an editor in the data dictionary
+   (``type_override``) wins over the guess; a guessed type that a later row contradicts falls back
+   to text, with a warning in the log;
+4. the old table is dropped and the staging table takes its name; DataStore aliases and the
+   public, small-cell-suppressed view (:mod:`ckanext.cd3p.suppression`) are made again.
+
+Until the commit, readers see the old table; if anything fails or the worker is killed, PostgreSQL
+rolls the whole transaction back and the old table is untouched. After the commit the full-text
+column is filled in chunks and its index built, as xloader does after its load.
+
+Progress (phase, rows of the total, elapsed seconds) and a log are kept in the check's report under
+``load`` and written every second by a heartbeat thread; a load whose heartbeat stops was killed
+with its worker (:func:`state`). xloader's own task status is kept in step, so ``xloader_status``
+and its DataStore tab agree.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import psycopg2
+import sqlalchemy as sa
+from ckan import model
+from ckan.plugins import toolkit as tk
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+from ckanext.cd3p import config as cd3p_config
+from ckanext.cd3p import screening
+from ckanext.cd3p.model import ResourceCheck, utcnow
+
+log = logging.getLogger(__name__)
+
+# The data dictionary's type choices and the PostgreSQL type each is stored as.
+TYPES: dict[str, str] = {
+    "text": "text",
+    "integer": "int8",
+    "numeric": "numeric",
+    "date": "date",
+    "timestamp": "timestamp",
+}
+# A column's PostgreSQL type (as datastore_info names it) back to its choice.
+CHOICE_OF_PG = {
+    "text": "text",
+    "int": "integer",
+    "int4": "integer",
+    "int8": "integer",
+    "bigint": "integer",
+    "integer": "integer",
+    "numeric": "numeric",
+    "float8": "numeric",
+    "date": "date",
+    "timestamp": "timestamp",
+}
+# SQL turning a text column ``{c}`` into each type: blanks are NULL; thousands separators go, and
+# so does a trailing percent sign ("45%" is stored as 45).
+CONVERT = {
+    "integer": "NULLIF(replace(btrim({c}), ',', ''), '')::int8",
+    "numeric": "NULLIF(regexp_replace(btrim({c}), '[,%]', '', 'g'), '')::numeric",
+    "date": "NULLIF(btrim({c}), '')::date",
+    "timestamp": "NULLIF(btrim({c}), '')::timestamp",
+}
+
+_INTEGER = re.compile(r"[+-]?(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d{0,17})")
+_NUMERIC = re.compile(r"[+-]?(?:(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?:\.\d+)?|\.\d+)%?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}")
+_TIMESTAMP = re.compile(
+    r"(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+)
+# Names of columns that hold codes, kept as text whatever their values look like (leading zeros,
+# GEOIDs and ZIP codes are not amounts).
+_CODE_NAME = re.compile(r"(?:^|[_\s-])(?:id|geoid|geo_?id|fips|zip|zipcode|code|tract)(?:$|[_\s-])", re.I)
+
+HEARTBEAT_SECONDS = 1.0
+FULLTEXT_CHUNK = 100_000
+
+
+class LoadError(Exception):
+    """The file could not be loaded; the message is for the partner. The old table is unchanged."""
+
+
+def guess(values: Iterable[str]) -> str:
+    """The narrowest type that every non-blank value fits: integer, numeric, date, timestamp or text."""
+    seen = [v.strip() for v in values if v is not None and v.strip()]
+    if not seen:
+        return "text"
+    for choice, pattern in (
+        ("integer", _INTEGER),
+        ("numeric", _NUMERIC),
+        ("date", _DATE),
+        ("timestamp", _TIMESTAMP),
+    ):
+        if all(pattern.fullmatch(v) for v in seen):
+            return choice
+    return "text"
+
+
+def guess_types(table: screening.Table, text_columns: Iterable[str] = ()) -> dict[str, str]:
+    """Each column's guessed type from the check's sample of the table. ``text_columns`` (the
+    declared geography key) and columns named like codes stay text."""
+    keep = {c for c in text_columns if c}
+    types = {}
+    for index, name in enumerate(table.header):
+        if name in keep or _CODE_NAME.search(name):
+            types[name] = "text"
+        else:
+            types[name] = guess(row[index] for row in table.rows if index < len(row))
+    return types
+
+
+class CsvCopy:
+    """An ``on_row`` callback of the check's pass (:func:`screening.read_tables`) that writes the
+    first table's rows as UTF-8 CSV, the one form the load reads, whatever the file's format."""
+
+    def __init__(self, out: IO[str]):
+        self._writer = csv.writer(out, lineterminator="\n")
+        self.sheet: str | None = None
+        self.header: list[str] = []
+        self.rows = 0
+
+    def __call__(self, sheet: str, header: Sequence[str], number: int, values: Sequence[Any]) -> None:
+        if self.sheet is None:
+            self.sheet = sheet
+            self.header = list(header)
+            self._writer.writerow(self.header)
+        elif sheet != self.sheet:
+            return  # a workbook's first sheet with data is its table
+        self._writer.writerow(["" if v is None else v if isinstance(v, str) else _text(v) for v in values])
+        self.rows += 1
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return str(value)
+
+
+class Progress:
+    """The load's phase, rows and log, written to the check's report every second while it runs."""
+
+    def __init__(self, check_id: str, total_rows: int):
+        self.check_id = check_id
+        self.started = time.monotonic()
+        self.started_at = utcnow()
+        self.status: dict[str, Any] = {
+            "state": "running",
+            "phase": "starting",
+            "rows": 0,
+            "total_rows": total_rows,
+            "started": self.started_at.isoformat(),
+            "pid": os.getpid(),  # the worker process doing the load, for the operator
+            "log": [],
+        }
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"cd3p-load-{check_id}", daemon=True)
+
+    def __enter__(self) -> Progress:
+        self._write()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._write()
+
+    def elapsed(self) -> float:
+        return round(time.monotonic() - self.started, 2)
+
+    def phase(self, phase: str, message: str | None = None) -> None:
+        with self._lock:
+            self.status["phase"] = phase
+            if message:
+                self.status["log"].append({"seconds": self.elapsed(), "message": message})
+
+    def note(self, message: str) -> None:
+        with self._lock:
+            self.status["log"].append({"seconds": self.elapsed(), "message": message})
+
+    def rows(self, rows: int) -> None:
+        self.status["rows"] = rows
+
+    def end(self, state: str, message: str, **extra: Any) -> None:
+        with self._lock:
+            self.status.update(state=state, phase=state, **extra)
+            self.status["log"].append({"seconds": self.elapsed(), "message": message})
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            try:
+                self._write()
+            except Exception:  # a missed beat is not worth failing the load for
+                log.exception("cd3p: could not record the progress of load %s", self.check_id)
+
+    def _write(self) -> None:
+        with self._lock:
+            status = {**self.status, "log": list(self.status["log"])}
+        status["elapsed"] = self.elapsed()
+        status["heartbeat"] = utcnow().isoformat()
+        session = model.meta.create_local_session()
+        try:
+            session.execute(
+                sa.update(ResourceCheck)
+                .where(ResourceCheck.id == self.check_id)
+                .values(
+                    report=sa.func.jsonb_set(
+                        ResourceCheck.report,
+                        sa.literal(["load"], ARRAY(sa.UnicodeText)),
+                        sa.literal(status, JSONB),
+                    )
+                )
+            )
+            session.commit()
+        finally:
+            session.close()
+
+
+class _CountingReader:
+    """The CSV file as COPY reads it, counting its lines as they go by for the progress."""
+
+    def __init__(self, file: IO[bytes], progress: Progress):
+        self._file = file
+        self._progress = progress
+        self._lines = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._file.read(size)
+        self._lines += chunk.count(b"\n")
+        self._progress.rows(max(self._lines - 1, 0))  # less the header
+        return chunk
+
+
+def stale_after() -> dt.timedelta:
+    return dt.timedelta(seconds=cd3p_config.load_stale_after())
+
+
+def state(load: dict[str, Any] | None, now: dt.datetime | None = None) -> dict[str, Any] | None:
+    """A load's status as a reader should see it: a running load whose heartbeat stopped more than
+    ``ckanext.cd3p.load.stale_after`` seconds ago died with its worker, and is reported failed."""
+    if not load or load.get("state") != "running":
+        return load
+    beat = dt.datetime.fromisoformat(load.get("heartbeat") or load["started"])
+    if (now or utcnow()) - beat <= stale_after():
+        return load
+    return {
+        **load,
+        "state": "failed",
+        "phase": "failed",
+        "error": tk._(
+            "The load stopped without finishing: its worker ended (no sign of it since {time} UTC). "
+            "Nothing was changed in the DataStore; check the file again to retry."
+        ).format(time=beat.strftime("%Y-%m-%d %H:%M:%S")),
+    }
+
+
+def _existing(resource_id: str) -> dict[str, dict[str, Any]]:
+    """The current table's columns (name → type and data-dictionary info), empty if it has none."""
+    try:
+        info = tk.get_action("datastore_info")({"ignore_auth": True}, {"id": resource_id})
+    except tk.ObjectNotFound:
+        return {}
+    return {f["id"]: f for f in info.get("fields", []) if not f["id"].startswith("_")}
+
+
+def column_types(
+    guessed: dict[str, str], existing: dict[str, dict[str, Any]]
+) -> tuple[dict[str, str], set[str]]:
+    """The type each column is loaded as, and the columns whose type an editor set: a
+    ``type_override`` in the data dictionary wins over the guess."""
+    types, overridden = {}, set()
+    for name, choice in guessed.items():
+        override = ((existing.get(name) or {}).get("info") or {}).get("type_override")
+        override = CHOICE_OF_PG.get(override, override)
+        if override in TYPES:
+            types[name] = override
+            overridden.add(name)
+        else:
+            types[name] = choice
+    return types, overridden
+
+
+def load(
+    resource_id: str,
+    csv_path: Path,
+    header: list[str],
+    guessed: dict[str, str],
+    progress: Progress,
+    suppressed: tuple[list[str], int] | None = None,
+) -> dict[str, Any]:
+    """Loads the UTF-8 CSV at ``csv_path`` as the resource's DataStore table in one transaction.
+
+    :param guessed: each column's guessed type (:func:`guess_types`)
+    :param suppressed: the count columns and threshold of a public table's suppressed view
+    :returns: the columns' final types and the rows loaded
+    :raises LoadError: nothing was changed
+    """
+    from ckanext.datastore.backend import postgres as ds
+    from ckanext.datastore.logic.action import set_datastore_active_flag
+
+    engine = ds.get_write_engine()
+    stage = f"{resource_id}-{progress.check_id[:8]}"
+    existing = _existing(resource_id)
+    types, overridden = column_types(guessed, existing)
+    with engine.connect() as conn:
+        fields = [
+            {
+                "id": name,
+                "type": "text",
+                **({"info": existing[name]["info"]} if existing.get(name, {}).get("info") else {}),
+            }
+            for name in header
+        ]
+        try:
+            with conn.begin():
+                conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
+                context: Any = {"connection": conn}
+                try:
+                    ds.create_table(context, {"resource_id": stage, "fields": fields}, {})
+                except tk.ValidationError as e:
+                    raise LoadError(_validation_message(e)) from e
+                progress.phase(
+                    "copying",
+                    tk._("Copying {rows} rows into a new table").format(rows=progress.status["total_rows"]),
+                )
+                columns = ", ".join(ds.identifier(n) for n in header)
+                try:
+                    with open(csv_path, "rb") as file:
+                        cursor = conn.connection.cursor()
+                        cursor.copy_expert(
+                            f"COPY {ds.identifier(stage)} ({columns}) "
+                            "FROM STDIN WITH (FORMAT csv, HEADER true)",
+                            _CountingReader(file, progress),
+                            size=1 << 20,
+                        )
+                        rows = cursor.rowcount
+                except psycopg2.DataError as e:  # the file, not the code
+                    raise LoadError(
+                        tk._("The file could not be copied into the database: {error}").format(
+                            error=_first_line(e)
+                        )
+                    ) from e
+                progress.rows(rows)
+                progress.note(tk._("Copied {rows} rows").format(rows=rows))
+                types = _convert(conn, stage, types, overridden, progress)
+                ds._create_fulltext_trigger(conn, stage)
+                progress.phase("replacing", tk._("Replacing the previous table"))
+                aliases = _aliases(conn, resource_id)
+                _swap(conn, stage, resource_id)
+                if aliases:
+                    ds.create_alias(context, {"resource_id": resource_id, "aliases": aliases})
+                if suppressed:
+                    from ckanext.cd3p import suppression
+
+                    suppression.create_view(
+                        conn, resource_id, [{"id": n, "type": TYPES[types[n]]} for n in header], *suppressed
+                    )
+        except LoadError:
+            raise
+        except sa.exc.OperationalError as e:
+            raise LoadError(
+                tk._("The database refused the load: {error}").format(error=_first_line(e))
+            ) from e
+    progress.note(tk._("The new table is in place; the previous one is gone"))
+    set_datastore_active_flag({"model": model, "ignore_auth": True}, {"resource_id": resource_id}, True)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"ANALYZE {ds.identifier(resource_id)}"))
+    _fill_full_text(engine, resource_id, rows, progress)
+    return {"rows": rows, "types": types}
+
+
+def _swap(conn: sa.Connection, stage: str, resource_id: str) -> None:
+    """Drops the old table and gives the staging table (with its sequence and key) its name."""
+    from ckanext.datastore.backend.postgres import identifier
+
+    conn.execute(sa.text(f"SET LOCAL lock_timeout = '{cd3p_config.load_lock_timeout()}s'"))
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {identifier(resource_id)} CASCADE"))
+    for kind, suffix in (("TABLE", ""), ("SEQUENCE", "__id_seq"), ("INDEX", "_pkey")):
+        old, new = identifier(stage + suffix), identifier(resource_id + suffix)
+        conn.execute(sa.text(f"ALTER {kind} {old} RENAME TO {new}"))
+
+
+def _convert(
+    conn: sa.Connection, stage: str, types: dict[str, str], overridden: set[str], progress: Progress
+) -> dict[str, str]:
+    """Converts the text columns to their types in one rewrite of the table. A column whose values
+    do not fit: a guessed type falls back to text (noted in the log); a type set in the data
+    dictionary fails the load, naming the row."""
+    from ckanext.datastore.backend.postgres import identifier
+
+    types = dict(types)
+    progress.phase("converting", tk._("Converting columns to their types"))
+    while True:
+        typed = {n: t for n, t in types.items() if t != "text"}
+        if not typed:
+            return types
+        alter = ", ".join(
+            f"ALTER COLUMN {identifier(n)} TYPE {TYPES[t]} USING {CONVERT[t].format(c=identifier(n))}"
+            for n, t in typed.items()
+        )
+        savepoint = conn.begin_nested()
+        try:
+            conn.execute(sa.text(f"ALTER TABLE {identifier(stage)} {alter}"))
+            savepoint.commit()
+            progress.note(
+                tk._("Column types: {types}").format(types=", ".join(f"{n} {t}" for n, t in typed.items()))
+            )
+            return types
+        except sa.exc.DataError:
+            savepoint.rollback()
+        for name, choice in typed.items():
+            bad = _first_misfit(conn, stage, name, choice)
+            if bad is None:
+                continue
+            row, value = bad
+            if name in overridden:
+                raise LoadError(
+                    tk._(
+                        'Column "{column}" is set to {type} in the data dictionary, but row {row} holds '
+                        '"{value}". Correct the file, or change the column\'s type in the data dictionary.'
+                    ).format(column=name, type=choice, row=row, value=value[:80])
+                )
+            types[name] = "text"
+            progress.note(
+                tk._(
+                    'Column "{column}" looked like {type} in the sampled rows, but row {row} holds '
+                    '"{value}": it is loaded as text. Set its type in the data dictionary to change this.'
+                ).format(column=name, type=choice, row=row, value=value[:80])
+            )
+
+
+def _first_misfit(conn: sa.Connection, stage: str, name: str, choice: str) -> tuple[int, str] | None:
+    """The first row (as a spreadsheet numbers it: the header is row 1) whose value does not convert
+    to ``choice``, found in one scan by a function that tries each value with :data:`CONVERT`."""
+    from ckanext.datastore.backend.postgres import identifier
+
+    cases = "\n".join(
+        f"    WHEN '{t}' THEN PERFORM {expression.format(c='v')};" for t, expression in CONVERT.items()
+    )
+    conn.execute(
+        sa.text(
+            "CREATE OR REPLACE FUNCTION pg_temp.cd3p_fits(v text, t text) RETURNS boolean\n"
+            "LANGUAGE plpgsql AS $$\n"
+            f"BEGIN\n  CASE t\n{cases}\n  END CASE;\n  RETURN true;\n"
+            "EXCEPTION WHEN others THEN RETURN false;\nEND $$"
+        )
+    )
+    column = identifier(name)
+    found = conn.execute(
+        sa.text(
+            f"SELECT _id, {column} FROM {identifier(stage)} "
+            f"WHERE NOT pg_temp.cd3p_fits({column}, :t) ORDER BY _id LIMIT 1"
+        ),
+        {"t": choice},
+    ).first()
+    return None if found is None else (found[0] + 1, found[1])
+
+
+def _aliases(conn: sa.Connection, resource_id: str) -> list[str]:
+    """The DataStore aliases of the resource's table (views the DataStore made), kept across loads."""
+    rows = conn.execute(
+        sa.text('SELECT name FROM "_table_metadata" WHERE alias_of = :id'), {"id": resource_id}
+    )
+    from ckanext.cd3p import suppression
+
+    return [name for (name,) in rows if name != suppression.view_name(resource_id)]
+
+
+def _fill_full_text(engine: sa.Engine, resource_id: str, rows: int, progress: Progress) -> None:
+    """Fills the full-text column with the DataStore's own trigger, a chunk per transaction, then
+    builds its index: the table is queryable meanwhile, and full-text search follows."""
+    from ckanext.datastore.backend import postgres as ds
+
+    progress.phase("indexing", tk._("Building the full-text search index"))
+    table = ds.identifier(resource_id)
+    last = 0
+    while last < rows:
+        with engine.begin() as conn:
+            conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
+            conn.execute(
+                sa.text(f"UPDATE {table} SET _full_text = NULL WHERE _id > :a AND _id <= :b"),
+                {"a": last, "b": last + FULLTEXT_CHUNK},
+            )
+        last += FULLTEXT_CHUNK
+        progress.rows(min(last, rows))
+    with engine.begin() as conn:
+        ds.create_indexes({"connection": conn}, {"resource_id": resource_id})  # type: ignore[typeddict-item]
+    progress.note(tk._("Full-text search index built"))
+
+
+def _validation_message(error: tk.ValidationError) -> str:
+    messages = [
+        m for value in error.error_dict.values() for m in (value if isinstance(value, list) else [value])
+    ]
+    return tk._("The table's columns cannot be created: {error}").format(
+        error="; ".join(str(m) for m in messages)
+    )
+
+
+def _first_line(error: Exception) -> str:
+    text = str(getattr(error, "orig", None) or error)
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+
+
+def mark_task(resource_id: str, check_id: str, task_state: str, error: str | None = None) -> None:
+    """Keeps xloader's task status of the resource in step (its ``xloader_status`` API and
+    DataStore tab read it): states pending, running, complete or error; the job id is the check's."""
+    session = model.meta.create_local_session()
+    try:
+        existing = (
+            session.query(model.TaskStatus.id)
+            .filter_by(entity_id=resource_id, task_type="xloader", key="xloader")
+            .scalar()
+        )
+    finally:
+        session.close()
+    tk.get_action("task_status_update")(
+        {"session": model.meta.create_local_session(), "ignore_auth": True},
+        {
+            **({"id": existing} if existing else {}),
+            "entity_id": resource_id,
+            "entity_type": "resource",
+            "task_type": "xloader",
+            "key": "xloader",
+            "value": json.dumps({"job_id": check_id}),
+            "error": json.dumps({"message": error} if error else {}),
+            "state": task_state,
+            "last_updated": dt.datetime.utcnow().isoformat(),
+        },
+    )
