@@ -131,6 +131,9 @@ def test_progress_and_log_in_the_api_and_on_the_page(
     # xloader's status API, and its DataStore tab, say the same.
     status = wait_for_xloader(resource["id"])
     assert (status["status"], status["job_id"]) == ("complete", check["id"])
+    # The full text is filled after the swap: a search finds a row by its GEOID.
+    found = call_action("datastore_search", resource_id=resource["id"], q=TRACTS[5])["records"]
+    assert [(r["geoid"], r["households"]) for r in found] == [(TRACTS[5], 5)]
 
     page = soup(
         app.get(
@@ -167,6 +170,24 @@ def test_a_guessed_type_contradicted_after_the_sample_falls_back_to_text(
     )
     assert result["total"] == 2 and [r["households"] for r in result["records"]] == ["10", "n/a"]
     assert call_action("datastore_search", resource_id=resource["id"], limit=0)["total"] == 20_000
+
+
+def test_a_file_copy_cannot_read_as_it_is_is_loaded_from_the_checks_copy(
+    partner: dict[str, Any], put: Callable[..., Any]
+) -> None:
+    # A blank line, a short row and a title-less leading blank line: the check reads them (blank rows
+    # skipped, short rows padded); PostgreSQL's COPY does not, so the load reads the check's copy.
+    data = "\nname,households,share\nA,1,0.5\n\nB,2\nC,3,0.25\n"
+    resource = put(data.encode(), "gaps.csv", public_dataset(partner))
+    load = wait_for_load(resource["id"])["report"]["load"]
+
+    assert load["state"] == "complete", load
+    assert any("trying another" in line["message"] for line in load["log"])
+    assert [(r["name"], r["households"], r["share"]) for r in records(resource["id"])] == [
+        ("A", 1, 0.5),
+        ("B", 2, None),
+        ("C", 3, 0.25),
+    ]
 
 
 def test_a_type_set_in_the_data_dictionary_is_applied_and_a_misfit_keeps_the_old_table(

@@ -30,7 +30,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import requests
 import sqlalchemy as sa
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 PENDING_TIMEOUT = dt.timedelta(minutes=15)
 JOB_TIMEOUT = 900  # seconds, for RQ
 TABULAR = ("CSV", "TSV", "TXT", "XLSX", "JSON")
+DELIMITED = ("CSV", "TSV", "TXT")
 
 
 class CheckError(Exception):
@@ -299,15 +300,18 @@ def run(resource_id: str, check_id: str) -> str:
     report: dict[str, Any] = {"file": resource.get("url", "").rsplit("/", 1)[-1], "format": fmt}
     started = utcnow()
     tables: list[screening.Table] = []
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="", prefix="cd3p-load-", suffix=".csv"
-    ) as out:
-        copy = loading.CsvCopy(out)
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(
+            tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", prefix="cd3p-load-", suffix=".csv")
+        )
+        # A delimited file is COPY-ed as it is; other formats are copied as CSV in the check's pass.
+        copy = None if fmt in DELIMITED else loading.CsvCopy(out)
+        path = Path()
         try:
-            with local_file(resource) as path:
-                report["size"] = path.stat().st_size
-                found, tables = inspect(path, fmt, resource, dataset, copy)
-                report.update(found)
+            path = stack.enter_context(local_file(resource))
+            report["size"] = path.stat().st_size
+            found, tables = inspect(path, fmt, resource, dataset, copy)
+            report.update(found)
         except (screening.ScreeningError, CheckError) as e:
             report["error"] = str(e)
         out.flush()
@@ -330,7 +334,7 @@ def run(resource_id: str, check_id: str) -> str:
         if state != "passed":
             loading.mark_task(resource_id, check_id, "error", _refusal(state, report))
             return state
-        load(check_id, resource, dataset, Path(out.name), copy, tables[0] if tables else None)
+        load(check_id, resource, dataset, path, fmt, tables[0] if tables else None, out, copy)
     return state
 
 
@@ -346,25 +350,57 @@ def load(
     check_id: str,
     resource: dict[str, Any],
     dataset: dict[str, Any],
-    csv_path: Path,
-    copy: loading.CsvCopy,
+    path: Path,
+    fmt: str,
     table: screening.Table | None,
+    out: IO[str],
+    copy: loading.CsvCopy | None,
 ) -> str:
-    """Loads a file that passed its check (its CSV copy), recording progress and log in the
-    check's report; returns ``complete`` or ``failed``."""
+    """Loads a file that passed its check, recording progress and log in the check's report;
+    returns ``complete`` or ``failed``. A delimited file is read by COPY itself; if COPY reads it
+    otherwise than the check did, a second pass writes its CSV copy to ``out`` for COPY to read.
+    Other formats were copied to ``out`` by the check (``copy``)."""
     from ckanext.cd3p import indicators, suppression
 
     resource_id = resource["id"]
-    guessed = loading.guess_types(table, [resource.get("geo_key_column") or ""]) if table else {}
+    if table is None:
+        return "failed"
+    guessed = loading.guess_types(table, [resource.get("geo_key_column") or ""])
+
+    def rewritten() -> loading.Source:
+        out.seek(0)
+        out.truncate()
+        screening.read_tables(path, fmt, sample_rows=1, on_row=loading.CsvCopy(out))
+        out.flush()
+        return loading.Source(Path(out.name))
+
+    if copy is None:
+        source, fallback, header, total = (
+            loading.Source.of(path, table),
+            rewritten,
+            table.header,
+            table.total_rows,
+        )
+    else:
+        source, fallback, header, total = loading.Source(Path(out.name)), None, copy.header, copy.rows
     suppressed = None
     if suppression.applies(dataset, resource):
         suppressed = (suppression.count_columns(resource), suppression.threshold(dataset))
     loading.mark_task(resource_id, check_id, "running")
-    with loading.Progress(check_id, copy.rows) as progress:
+    with loading.Progress(check_id, total) as progress:
         try:
-            if not copy.header:
+            if not header:
                 raise loading.LoadError(tk._("The file has no table to load."))
-            result = loading.load(resource_id, csv_path, copy.header, guessed, progress, suppressed)
+            result = loading.load(
+                resource_id,
+                source,
+                header,
+                guessed,
+                progress,
+                clean=loading.needs_cleaning(table, guessed),
+                fallback=fallback,
+                suppressed=suppressed,
+            )
         except loading.LoadError as e:
             progress.end("failed", str(e), error=str(e))
             loading.mark_task(resource_id, check_id, "error", str(e))

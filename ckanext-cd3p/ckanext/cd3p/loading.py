@@ -36,7 +36,8 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -127,6 +128,46 @@ def guess_types(table: screening.Table, text_columns: Iterable[str] = ()) -> dic
         else:
             types[name] = guess(row[index] for row in table.rows if index < len(row))
     return types
+
+
+def needs_cleaning(table: screening.Table, types: dict[str, str]) -> set[str]:
+    """The number columns whose sampled values have thousands separators or percent signs, which
+    ``COPY`` cannot read as numbers: they are copied as text and converted (:data:`CONVERT`)."""
+    found = set()
+    for index, name in enumerate(table.header):
+        if types.get(name) in ("integer", "numeric") and any(
+            index < len(row) and ("," in row[index] or "%" in row[index]) for row in table.rows
+        ):
+            found.add(name)
+    return found
+
+
+# PostgreSQL's names of the encodings the check detects.
+PG_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "windows-1252": "WIN1252", "iso-8859-1": "LATIN1"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A delimited text file as ``COPY`` reads it: the uploaded file itself, or the check's CSV copy."""
+
+    path: Path
+    encoding: str = "UTF8"
+    delimiter: str = ","
+    bom: bool = False
+
+    @classmethod
+    def of(cls, path: Path, table: screening.Table) -> Source:
+        """The file of a CSV, TSV or TXT table, read as the check read it."""
+        return cls(
+            path,
+            PG_ENCODINGS.get(table.encoding or "utf-8", "UTF8"),
+            table.delimiter or ",",
+            table.encoding == "utf-8-sig",
+        )
+
+
+class _Retry(Exception):
+    """COPY read the file differently from the check: the next way of reading it is tried."""
 
 
 class CsvCopy:
@@ -311,13 +352,22 @@ def column_types(
 
 def load(
     resource_id: str,
-    csv_path: Path,
+    source: Source,
     header: list[str],
     guessed: dict[str, str],
     progress: Progress,
+    *,
+    clean: Iterable[str] = (),
+    fallback: Callable[[], Source] | None = None,
     suppressed: tuple[list[str], int] | None = None,
 ) -> dict[str, Any]:
-    """Loads the UTF-8 CSV at ``csv_path`` as the resource's DataStore table in one transaction.
+    """Loads the file as the resource's DataStore table in one transaction.
+
+    ``COPY`` reads ``source`` straight into typed columns where the sample allows (``clean``: the
+    number columns that need their separators or percent signs removed first are copied as text).
+    If it cannot (a value further on does not fit, or it reads another number of rows than the
+    check counted), it tries again with every column as text, then from ``fallback()``
+    (the check's CSV copy of the file), each in a savepoint; text columns are then converted.
 
     :param guessed: each column's guessed type (:func:`guess_types`)
     :param suppressed: the count columns and threshold of a public table's suppressed view
@@ -331,47 +381,20 @@ def load(
     stage = f"{resource_id}-{progress.check_id[:8]}"
     existing = _existing(resource_id)
     types, overridden = column_types(guessed, existing)
+    direct = {n for n, t in types.items() if t != "text" and n not in set(clean)}
+    attempts: list[tuple[Callable[[], Source], set[str]]] = [(lambda: source, direct)]
+    if direct:
+        attempts.append((lambda: source, set()))
+    if fallback is not None:
+        attempts.append((fallback, set()))
     with engine.connect() as conn:
-        fields = [
-            {
-                "id": name,
-                "type": "text",
-                **({"info": existing[name]["info"]} if existing.get(name, {}).get("info") else {}),
-            }
-            for name in header
-        ]
         try:
             with conn.begin():
                 conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
                 context: Any = {"connection": conn}
-                try:
-                    ds.create_table(context, {"resource_id": stage, "fields": fields}, {})
-                except tk.ValidationError as e:
-                    raise LoadError(_validation_message(e)) from e
-                progress.phase(
-                    "copying",
-                    tk._("Copying {rows} rows into a new table").format(rows=progress.status["total_rows"]),
-                )
-                columns = ", ".join(ds.identifier(n) for n in header)
-                try:
-                    with open(csv_path, "rb") as file:
-                        cursor = conn.connection.cursor()
-                        cursor.copy_expert(
-                            f"COPY {ds.identifier(stage)} ({columns}) "
-                            "FROM STDIN WITH (FORMAT csv, HEADER true)",
-                            _CountingReader(file, progress),
-                            size=1 << 20,
-                        )
-                        rows = cursor.rowcount
-                except psycopg2.DataError as e:  # the file, not the code
-                    raise LoadError(
-                        tk._("The file could not be copied into the database: {error}").format(
-                            error=_first_line(e)
-                        )
-                    ) from e
-                progress.rows(rows)
-                progress.note(tk._("Copied {rows} rows").format(rows=rows))
-                types = _convert(conn, stage, types, overridden, progress)
+                rows, typed = _copy_first(conn, context, stage, header, existing, types, attempts, progress)
+                pending = {n for n, t in types.items() if t != "text" and n not in typed}
+                types = _convert(conn, stage, types, overridden, pending, progress)
                 ds._create_fulltext_trigger(conn, stage)
                 progress.phase("replacing", tk._("Replacing the previous table"))
                 aliases = _aliases(conn, resource_id)
@@ -384,8 +407,6 @@ def load(
                     suppression.create_view(
                         conn, resource_id, [{"id": n, "type": TYPES[types[n]]} for n in header], *suppressed
                     )
-        except LoadError:
-            raise
         except sa.exc.OperationalError as e:
             raise LoadError(
                 tk._("The database refused the load: {error}").format(error=_first_line(e))
@@ -396,6 +417,98 @@ def load(
         conn.execute(sa.text(f"ANALYZE {ds.identifier(resource_id)}"))
     _fill_full_text(engine, resource_id, rows, progress)
     return {"rows": rows, "types": types}
+
+
+def _copy_first(
+    conn: sa.Connection,
+    context: Any,
+    stage: str,
+    header: list[str],
+    existing: dict[str, dict[str, Any]],
+    types: dict[str, str],
+    attempts: list[tuple[Callable[[], Source], set[str]]],
+    progress: Progress,
+) -> tuple[int, set[str]]:
+    """Makes the staging table and copies the file in by the first of ``attempts`` (a source, and
+    the columns typed as they are copied) that reads it whole; returns the rows and those columns."""
+    from ckanext.datastore.backend import postgres as ds
+
+    error: Exception | None = None
+    for make_source, typed in attempts:
+        source = make_source()
+        fields = [
+            {
+                "id": name,
+                "type": TYPES[types[name]] if name in typed else "text",
+                **({"info": existing[name]["info"]} if existing.get(name, {}).get("info") else {}),
+            }
+            for name in header
+        ]
+        savepoint = conn.begin_nested()
+        try:
+            try:
+                ds.create_table(context, {"resource_id": stage, "fields": fields}, {})
+            except tk.ValidationError as e:
+                raise LoadError(_validation_message(e)) from e
+            progress.phase(
+                "copying",
+                tk._("Copying {rows} rows into a new table").format(rows=progress.status["total_rows"]),
+            )
+            rows = _copy(conn, stage, header, source, typed, progress)
+            if progress.status["total_rows"] and rows != progress.status["total_rows"]:
+                raise _Retry(
+                    tk._("COPY read {rows} rows where the check read {total}").format(
+                        rows=rows, total=progress.status["total_rows"]
+                    )
+                )
+        except (psycopg2.DataError, _Retry) as e:
+            savepoint.rollback()
+            error = e
+            progress.note(
+                tk._("Could not copy the file that way ({error}); trying another").format(
+                    error=_first_line(e)
+                )
+            )
+            continue
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+        progress.rows(rows)
+        progress.note(tk._("Copied {rows} rows").format(rows=rows))
+        return rows, typed
+    raise LoadError(
+        tk._("The file could not be copied into the database: {error}").format(
+            error=_first_line(error) if error else "?"
+        )
+    )
+
+
+def _copy(
+    conn: sa.Connection, stage: str, header: list[str], source: Source, typed: set[str], progress: Progress
+) -> int:
+    """``COPY``s the file into the staging table; blanks in typed columns are NULL."""
+    from ckanext.datastore.backend.postgres import identifier, literal_string
+
+    options = [
+        "FORMAT csv",
+        "HEADER true",
+        f"DELIMITER {literal_string(source.delimiter)}",
+        f"ENCODING {literal_string(source.encoding)}",
+    ]
+    if typed:
+        options.append(f"FORCE_NULL ({', '.join(identifier(n) for n in header if n in typed)})")
+    columns = ", ".join(identifier(n) for n in header)
+    with open(source.path, "rb") as file:
+        if source.bom:
+            file.seek(3)
+        cursor = conn.connection.cursor()
+        cursor.copy_expert(
+            f"COPY {identifier(stage)} ({columns}) FROM STDIN WITH ({', '.join(options)})",
+            _CountingReader(file, progress),
+            size=1 << 20,
+        )
+        return cursor.rowcount
 
 
 def _swap(conn: sa.Connection, stage: str, resource_id: str) -> None:
@@ -410,7 +523,12 @@ def _swap(conn: sa.Connection, stage: str, resource_id: str) -> None:
 
 
 def _convert(
-    conn: sa.Connection, stage: str, types: dict[str, str], overridden: set[str], progress: Progress
+    conn: sa.Connection,
+    stage: str,
+    types: dict[str, str],
+    overridden: set[str],
+    pending: set[str],
+    progress: Progress,
 ) -> dict[str, str]:
     """Converts the text columns to their types in one rewrite of the table. A column whose values
     do not fit: a guessed type falls back to text (noted in the log); a type set in the data
@@ -418,11 +536,11 @@ def _convert(
     from ckanext.datastore.backend.postgres import identifier
 
     types = dict(types)
-    progress.phase("converting", tk._("Converting columns to their types"))
     while True:
-        typed = {n: t for n, t in types.items() if t != "text"}
+        typed = {n: types[n] for n in sorted(pending) if types[n] != "text"}
         if not typed:
             return types
+        progress.phase("converting", tk._("Converting columns to their types"))
         alter = ", ".join(
             f"ALTER COLUMN {identifier(n)} TYPE {TYPES[t]} USING {CONVERT[t].format(c=identifier(n))}"
             for n, t in typed.items()

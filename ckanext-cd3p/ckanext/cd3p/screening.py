@@ -187,6 +187,7 @@ class Table:
     row_numbers: list[int]  # each sampled row's number as a spreadsheet shows it (header = 1)
     total_rows: int  # data rows in the whole sheet or file
     encoding: str | None  # "utf-8", "utf-8-sig", "windows-1252", "iso-8859-1"; None for XLSX
+    delimiter: str | None = None  # the field delimiter of a CSV, TSV or TXT file
 
 
 @dataclass(frozen=True)
@@ -477,6 +478,7 @@ def _read_delimited(path: Path, fmt: str, sample_rows: int, on_row: RowCallback 
         row_numbers=[n for n, _ in kept],
         total_rows=total,
         encoding=encoding,
+        delimiter=delimiter,
     )
 
 
