@@ -3,13 +3,15 @@
     make bench            (starts the development portal if needed, then runs this)
 
 For each file: upload it as a resource through the Action API (HTTP, multipart), wait until every
-row answers ``datastore_search`` and until the xloader worker reports the load complete, and time
-both; the full path includes the check before loading (screening and geography codes), whose own
-time is reported too. Then COPY the same file into an equivalent all-text table in the DataStore
-database and time that. The worker's resident memory (its own and that of the process running each
-job) is sampled throughout; its peak is reported. The benchmark dataset is purged at the end.
-Files: the real 72,615-row OEPS tract table (type-guessing path, files <= 20 MB) and a generated
-CSV of 1,000,000 rows and 20 columns (about 150 MB; ``--rows``), which takes xloader's COPY path.
+row answers ``datastore_search`` (the new table is swapped in) and until the load reports complete
+(its full-text index built; ``xloader_status``, which the load keeps in step), and time both; the
+full path includes the check before loading (screening and geography codes), whose own time is
+reported too. Then COPY the same file, in the same database, into an all-text table and into a
+table with the column types the load gave its table (the equivalent table), and time both. The
+worker's resident memory (its own and that of the process running each job) is sampled
+throughout; its peak is reported. The benchmark dataset is purged at the end.
+Files: the real 72,615-row OEPS tract table and a generated CSV of 1,000,000 rows and 20 columns
+(about 150 MB; ``--rows``); both take the same path (ckanext.cd3p.loading).
 """
 
 from __future__ import annotations
@@ -143,12 +145,15 @@ class WorkerMemory:
             self.peak_job = max(self.peak_job, rss_mb(int(child)))
 
 
-def copy_baseline(dsn: str, path: Path) -> float:
-    """Seconds for CREATE TABLE + COPY of the file into an all-text table (dropped afterwards)."""
+def copy_baseline(dsn: str, path: Path, types: dict[str, str] | None = None) -> float:
+    """Seconds for CREATE TABLE + COPY of the file into a table (dropped afterwards): all text, or
+    with the column ``types`` the load gave its table."""
     with path.open(newline="") as f:
         header = next(csv.reader(f))
     table = sql.Identifier(f"bench_copy_{uuid.uuid4().hex[:8]}")
-    columns = sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in header)
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL((types or {}).get(c, "text"))) for c in header
+    )
     conn = psycopg2.connect(dsn)
     try:
         start = time.perf_counter()
@@ -165,11 +170,11 @@ def copy_baseline(dsn: str, path: Path) -> float:
 
 def xloader_run(
     base: str, token: str, package_id: str, path: Path, rows: int, timeout: float, memory: WorkerMemory
-) -> tuple[float, float, str, float]:
-    """Seconds until every row answers datastore_search, until xloader reports the job done, the
-    job's status and the check's own seconds.
+) -> tuple[float, float, str, float, dict[str, str]]:
+    """Seconds until every row answers datastore_search, until the load reports done, the load's
+    status, the check's own seconds and the loaded table's column types.
 
-    The difference between the first two is mostly xloader indexing every column after the rows are in.
+    The difference between the first two is the full-text column filled and indexed after the swap.
     """
     start = time.perf_counter()
     res = api(
@@ -194,16 +199,36 @@ def xloader_run(
         except urllib.error.HTTPError:
             status = None  # not submitted yet: the check runs first
         if status in ("complete", "error"):
-            return queryable, time.perf_counter() - start, status, _check_seconds(base, token, res["id"])
+            done = time.perf_counter() - start
+            return (
+                queryable,
+                done,
+                status,
+                _check_seconds(base, token, res["id"]),
+                _types(base, token, res["id"]),
+            )
         time.sleep(0.2)
-    return queryable, time.perf_counter() - start, "timeout", _check_seconds(base, token, res["id"])
+    done = time.perf_counter() - start
+    return queryable, done, "timeout", _check_seconds(base, token, res["id"]), _types(base, token, res["id"])
+
+
+def _types(base: str, token: str, resource_id: str) -> dict[str, str]:
+    """The PostgreSQL types of the loaded table's columns."""
+    try:
+        fields = api(base, token, "datastore_info", {"id": resource_id})["fields"]
+    except urllib.error.HTTPError:
+        return {}
+    return {f["id"]: f["type"] for f in fields if not f["id"].startswith("_")}
 
 
 def _check_seconds(base: str, token: str, resource_id: str) -> float:
+    """The check's own seconds; prints the load's log (seconds since the load began, what it did)."""
     try:
         check = api(base, token, "cd3p_resource_check_show", {"id": resource_id})
     except urllib.error.HTTPError:
         return float("nan")
+    for line in (check["report"].get("load") or {}).get("log", []):
+        print(f"  load {line['seconds']:>7.2f} s  {line['message']}")
     return float(check["report"].get("seconds", float("nan")))
 
 
@@ -250,25 +275,37 @@ def main() -> None:
                     n = sum(1 for _ in f) - 1
                 copy_s = copy_baseline(dsn, path)
                 memory = WorkerMemory(ROOT / "var/run/worker-development.pid")
-                ready_s, xl_s, status, check_s = xloader_run(
+                ready_s, xl_s, status, check_s, types = xloader_run(
                     base, token, pkg["id"], path, n, args.timeout, memory
                 )
+                typed_s = copy_baseline(dsn, path, types)
                 rows_out.append(
-                    (path.name, n, path.stat().st_size / 1e6, ready_s, xl_s, status, copy_s, check_s, memory)
+                    (
+                        path.name,
+                        n,
+                        path.stat().st_size / 1e6,
+                        ready_s,
+                        xl_s,
+                        status,
+                        copy_s,
+                        typed_s,
+                        check_s,
+                        memory,
+                    )
                 )
         finally:
             api(base, token, "dataset_purge", {"id": pkg["id"]})
 
     print(
-        f"\n{'file':34} {'rows':>9} {'MB':>5} {'check s':>8} {'all rows s':>11} {'done s':>7} {'COPY s':>7} "
-        f"{'rows/COPY':>10} {'done/COPY':>10} {'rows/s':>9} {'rows/s COPY':>11} "
-        f"{'worker MB':>10} {'job MB':>7}"
+        f"\n{'file':34} {'rows':>9} {'MB':>5} {'check s':>8} {'all rows s':>11} {'done s':>7} "
+        f"{'COPY text s':>12} {'COPY typed s':>13} {'rows/text':>10} {'rows/typed':>11} "
+        f"{'rows/s':>9} {'rows/s COPY':>11} {'worker MB':>10} {'job MB':>7}"
     )
-    for fname, n, mb, ready_s, xl_s, status, copy_s, check_s, memory in rows_out:
+    for fname, n, mb, ready_s, xl_s, status, copy_s, typed_s, check_s, memory in rows_out:
         print(
-            f"{fname:34} {n:>9,} {mb:>5.1f} {check_s:>8.2f} {ready_s:>11.2f} {xl_s:>7.2f} {copy_s:>7.2f} "
-            f"{ready_s / copy_s:>9.1f}x {xl_s / copy_s:>9.1f}x {n / ready_s:>9,.0f} {n / copy_s:>11,.0f} "
-            f"{memory.peak_worker:>10.0f} {memory.peak_job:>7.0f}"
+            f"{fname:34} {n:>9,} {mb:>5.1f} {check_s:>8.2f} {ready_s:>11.2f} {xl_s:>7.2f} "
+            f"{copy_s:>12.2f} {typed_s:>13.2f} {ready_s / copy_s:>9.1f}x {ready_s / typed_s:>10.1f}x "
+            f"{n / ready_s:>9,.0f} {n / copy_s:>11,.0f} {memory.peak_worker:>10.0f} {memory.peak_job:>7.0f}"
             + ("" if status == "complete" else f"  [{status}]")
         )
 

@@ -415,7 +415,7 @@ def load(
     set_datastore_active_flag({"model": model, "ignore_auth": True}, {"resource_id": resource_id}, True)
     with engine.begin() as conn:
         conn.execute(sa.text(f"ANALYZE {ds.identifier(resource_id)}"))
-    _fill_full_text(engine, resource_id, rows, progress)
+    _fill_full_text(engine, resource_id, header, rows, progress)
     return {"rows": rows, "types": types}
 
 
@@ -450,11 +450,17 @@ def _copy_first(
                 ds.create_table(context, {"resource_id": stage, "fields": fields}, {})
             except tk.ValidationError as e:
                 raise LoadError(_validation_message(e)) from e
+            # The key's index is built once after the copy, not row by row during it.
+            key = ds.identifier(stage + "_pkey")
+            conn.execute(sa.text(f"ALTER TABLE {ds.identifier(stage)} DROP CONSTRAINT {key}"))
             progress.phase(
                 "copying",
                 tk._("Copying {rows} rows into a new table").format(rows=progress.status["total_rows"]),
             )
             rows = _copy(conn, stage, header, source, typed, progress)
+            conn.execute(
+                sa.text(f"ALTER TABLE {ds.identifier(stage)} ADD CONSTRAINT {key} PRIMARY KEY (_id)")
+            )
             if progress.status["total_rows"] and rows != progress.status["total_rows"]:
                 raise _Retry(
                     tk._("COPY read {rows} rows where the check read {total}").format(
@@ -613,19 +619,26 @@ def _aliases(conn: sa.Connection, resource_id: str) -> list[str]:
     return [name for (name,) in rows if name != suppression.view_name(resource_id)]
 
 
-def _fill_full_text(engine: sa.Engine, resource_id: str, rows: int, progress: Progress) -> None:
-    """Fills the full-text column with the DataStore's own trigger, a chunk per transaction, then
-    builds its index: the table is queryable meanwhile, and full-text search follows."""
+def _fill_full_text(
+    engine: sa.Engine, resource_id: str, header: list[str], rows: int, progress: Progress
+) -> None:
+    """Fills the full-text column a chunk per transaction, then builds its index: the table is
+    queryable meanwhile, and full-text search follows. The text is what the DataStore's trigger
+    would make (every column's value as text), computed in one expression rather than by the
+    trigger's JSON round trip per row, which is about ten times slower; a value set here is kept
+    by the trigger."""
     from ckanext.datastore.backend import postgres as ds
 
     progress.phase("indexing", tk._("Building the full-text search index"))
     table = ds.identifier(resource_id)
+    values = ", ".join(f"CAST({ds.identifier(n)} AS text)" for n in header)
+    text = f"to_tsvector(concat_ws(' ', {values}))".replace(":", r"\:")  # names are not bind parameters
     last = 0
     while last < rows:
         with engine.begin() as conn:
             conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
             conn.execute(
-                sa.text(f"UPDATE {table} SET _full_text = NULL WHERE _id > :a AND _id <= :b"),
+                sa.text(f"UPDATE {table} SET _full_text = {text} WHERE _id > :a AND _id <= :b"),
                 {"a": last, "b": last + FULLTEXT_CHUNK},
             )
         last += FULLTEXT_CHUNK
