@@ -517,11 +517,15 @@ def _read_xlsx(path: Path, sample_rows: int, on_row: RowCallback | None = None) 
         )
     import openpyxl  # here, so that reading CSV does not pay for importing it
 
+    # Opened here, not by name: openpyxl refuses a path whose name does not end in .xlsx, and CKAN
+    # stores uploads under the resource's id.
+    stream = path.open("rb")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about features it drops (validation...)
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds; the partner needs one sentence
+        stream.close()
         raise ScreeningError(
             f"The file is a ZIP archive but not an XLSX workbook that can be read ({type(e).__name__})."
         ) from None
@@ -540,6 +544,7 @@ def _read_xlsx(path: Path, sample_rows: int, on_row: RowCallback | None = None) 
                 tables.append(table)
     finally:
         workbook.close()
+        stream.close()
     if not tables:
         raise ScreeningError("The workbook has no data: every sheet is empty.")
     return tables
