@@ -122,8 +122,7 @@ def put(partner: dict[str, Any]) -> Callable[..., dict[str, Any]]:
             package_id=dataset["id"],
             url=filename,
             upload=upload,
-            format="CSV",
-            **fields,
+            **{"format": "CSV", **fields},
         )
 
     return _put

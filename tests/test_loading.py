@@ -190,6 +190,44 @@ def test_a_file_copy_cannot_read_as_it_is_is_loaded_from_the_checks_copy(
     ]
 
 
+def test_json_records_and_a_workbook_are_loaded_from_the_checks_copy(
+    partner: dict[str, Any], put: Callable[..., Any]
+) -> None:
+    import json
+
+    import openpyxl
+
+    rows = [
+        {"area": "Alder", "households": 120, "share": 0.25},
+        {"area": "Birch", "households": 45, "share": None},
+    ]
+    resource = put(json.dumps(rows).encode(), "areas.json", public_dataset(partner), format="JSON")
+    load = wait_for_load(resource["id"])["report"]["load"]
+    assert load["state"] == "complete", load
+    assert [(r["area"], r["households"], r["share"]) for r in records(resource["id"])] == [
+        (r["area"], r["households"], r["share"]) for r in rows
+    ]
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Programme reach, 2024"])  # a title row above the header
+    sheet.append(["area", "trained", "started"])
+    sheet.append(["Alder", 12, dt.date(2024, 3, 1)])
+    sheet.append(["Birch", 7, dt.date(2024, 4, 15)])
+    data = io.BytesIO()
+    book.save(data)
+    resource = put(data.getvalue(), "reach.xlsx", public_dataset(partner), format="XLSX")
+    check = wait_for_load(resource["id"])
+    assert check["state"] == "passed", check["report"]
+    load = check["report"]["load"]
+    assert load["state"] == "complete", load
+    assert load["types"] == {"area": "text", "trained": "integer", "started": "date"}
+    assert [(r["area"], r["trained"], r["started"][:10]) for r in records(resource["id"])] == [
+        ("Alder", 12, "2024-03-01"),
+        ("Birch", 7, "2024-04-15"),
+    ]
+
+
 def test_a_type_set_in_the_data_dictionary_is_applied_and_a_misfit_keeps_the_old_table(
     partner: dict[str, Any], put: Callable[..., Any]
 ) -> None:
