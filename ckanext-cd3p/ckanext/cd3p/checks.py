@@ -305,7 +305,7 @@ def run(resource_id: str, check_id: str) -> str:
             tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", prefix="cd3p-load-", suffix=".csv")
         )
         # A delimited file is COPY-ed as it is; other formats are copied as CSV in the check's pass.
-        copy = None if fmt in DELIMITED else loading.CsvCopy(out)
+        copy = None if fmt in DELIMITED else loading.CsvCopy(out, screening.text_of(fmt))
         path = Path()
         try:
             path = stack.enter_context(local_file(resource))
@@ -370,7 +370,7 @@ def load(
     def rewritten() -> loading.Source:
         out.seek(0)
         out.truncate()
-        screening.read_tables(path, fmt, sample_rows=1, on_row=loading.CsvCopy(out))
+        screening.read_tables(path, fmt, sample_rows=1, on_row=loading.CsvCopy(out, screening.text_of(fmt)))
         out.flush()
         return loading.Source(Path(out.name))
 

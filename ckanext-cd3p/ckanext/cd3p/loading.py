@@ -174,8 +174,9 @@ class CsvCopy:
     """An ``on_row`` callback of the check's pass (:func:`screening.read_tables`) that writes the
     first table's rows as UTF-8 CSV, the one form the load reads, whatever the file's format."""
 
-    def __init__(self, out: IO[str]):
+    def __init__(self, out: IO[str], text: Callable[[Any], str]):
         self._writer = csv.writer(out, lineterminator="\n")
+        self._text = text  # the values as the check's sample read them (screening.text_of)
         self.sheet: str | None = None
         self.header: list[str] = []
         self.rows = 0
@@ -187,22 +188,8 @@ class CsvCopy:
             self._writer.writerow(self.header)
         elif sheet != self.sheet:
             return  # a workbook's first sheet with data is its table
-        self._writer.writerow(["" if v is None else v if isinstance(v, str) else _text(v) for v in values])
+        self._writer.writerow([v if isinstance(v, str) else self._text(v) for v in values])
         self.rows += 1
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
-        return str(int(value))
-    return str(value)
 
 
 class Progress:

@@ -496,6 +496,12 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def text_of(fmt: str) -> Callable[[Any], str]:
+    """How a value that ``on_row`` passes for a file of this format reads as text, as in the sample:
+    JSON values as JSON writes them, cell values as a spreadsheet shows them, CSV text as it is."""
+    return _json_text if fmt.upper() == "JSON" else _cell_text
+
+
 def _filled(value: Any) -> bool:
     return value is not None and value != ""
 
