@@ -101,5 +101,5 @@ bench-indicators: services
 	    --report $(BENCH_OUT)/indicators-development.json $(BENCH_OUT)/indicators-bench.json
 
 lint: install
-	$(BIN)/ruff check ckanext-cd3p tests benchmarks
-	$(BIN)/ruff format --check ckanext-cd3p tests benchmarks
+	$(BIN)/ruff check ckanext-cd3p tests benchmarks docker
+	$(BIN)/ruff format --check ckanext-cd3p tests benchmarks docker

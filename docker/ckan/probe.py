@@ -86,7 +86,7 @@ def wait(timeout: float) -> int:
             except Fatal as e:
                 print(f"probe: {label}: {e} (check {var} and docker/.env)", file=sys.stderr)
                 return 1
-            except Exception as e:  # noqa: BLE001 - any failure here means "not yet"
+            except Exception as e:  # any failure here means "not yet"
                 msg = _first_line(e)
                 if time.monotonic() >= deadline:
                     print(f"probe: {label} did not answer within {timeout:.0f}s: {msg}", file=sys.stderr)
@@ -165,7 +165,7 @@ def main(argv: list[str]) -> int:
             return token(args[0])
         if cmd == "pg-target" and len(args) == 1:
             return pg_target(args[0])
-    except Exception as e:  # noqa: BLE001 - health checks report, they do not raise
+    except Exception as e:  # health checks report, they do not raise
         print(f"probe {cmd}: {_first_line(e)}", file=sys.stderr)
         return 1
     print(__doc__, file=sys.stderr)
