@@ -542,3 +542,51 @@ def test_big_file_is_streamed_and_sampled(tmp_path: Path) -> None:
     assert screening.read_tables(path, "CSV", sample_rows=2000)[0].row_numbers == table.row_numbers
     finding = one(screening.screen([table]), "email")
     assert finding.column == "contact" and min(finding.rows) >= 150_002
+
+
+# --- files without quotes are read line by line ---------------------------------------------------
+
+UNQUOTED = [
+    # blank lines, a short row, an empty extra field, a row of delimiters only, CRLF and CR line ends,
+    # no final newline
+    ("CSV", "a,b,c\n1,2,3\n\n4,5\n6,7,8,\n,,\n9,10,11\r\n12,13,14\r15, 16 ,17"),
+    ("CSV", "\n,\n id , name \nx,y\n"),  # blank lines above the header
+    ("CSV", "\ufeffid,name\nx,y\n"),  # a BOM
+    ("TSV", "a\tb\n1\t2\n3\t\n\t\n4\t5\t\t\n"),
+    ("CSV", "a;b\n1;2\n3;4;\n"),  # semicolons
+    ("CSV", "a,b\n" + "".join(f"{i},{i * 7 % 13}\n" + ("\n" if i % 97 == 0 else "") for i in range(3000))),
+]
+
+
+@pytest.mark.parametrize(("fmt", "content"), UNQUOTED)
+def test_a_file_without_quotes_reads_as_the_csv_reader_reads_it(
+    tmp_path: Path, fmt: str, content: str
+) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text(content, encoding="utf-8", newline="")
+    by_lines = screening.read_tables(path, fmt, sample_rows=50)[0]
+    by_csv = screening._read_delimited(path, fmt, 50, encoding=by_lines.encoding)  # the csv module's reading
+    assert by_lines == by_csv
+    seen: list[tuple[int, list[str]]] = []  # every row, as a check of geography codes sees them
+    assert (
+        screening.read_tables(path, fmt, 50, on_row=lambda s, h, n, v: seen.append((n, list(v))))[0] == by_csv
+    )
+    expected: list[tuple[int, list[str]]] = []
+    screening._read_delimited(
+        path, fmt, 50, lambda s, h, n, v: expected.append((n, list(v))), encoding="utf-8"
+    )
+    assert seen == expected and len(seen) == by_csv.total_rows
+
+
+def test_errors_in_a_file_without_quotes_are_the_csv_readers(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    for content in (
+        "a,b\n1,2\n3,4,5\n6,7\n8,9,10,11\n",
+        "a,b\n1,2\n3," + "x" * (csv.field_size_limit() + 1) + "\n",
+    ):
+        path.write_text(content)
+        with pytest.raises(ScreeningError) as by_lines:
+            screening.read_tables(path, "CSV")
+        with pytest.raises(ScreeningError) as by_csv:
+            screening._read_delimited(path, "CSV", 5000, encoding="utf-8")
+        assert str(by_lines.value) == str(by_csv.value)
