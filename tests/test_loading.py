@@ -266,11 +266,59 @@ def test_a_type_set_in_the_data_dictionary_is_applied_and_a_misfit_keeps_the_old
     assert types(resource["id"])["value"] == "int8"
 
 
-def _write_big(path: str, rows: int) -> None:
+def _write_big(path: str, rows: int, email: bool = False) -> None:
     with open(path, "w") as out:
-        out.write("geoid,households,share,label\n")
+        out.write("geoid,households,share,label" + (",contact\n" if email else "\n"))
         for i in range(rows):
-            out.write(f"{TRACTS[i % len(TRACTS)]},{i},{i % 100}.5,row {i}\n")
+            out.write(f"{TRACTS[i % len(TRACTS)]},{i},{i % 100}.5,row {i}")
+            out.write(f",resident{i}@example.org\n" if email else "\n")
+
+
+def _staging_tables(resource_id: str) -> list[str]:
+    with get_write_engine().connect() as conn:
+        return (
+            conn.execute(
+                sa.text("SELECT tablename FROM pg_tables WHERE tablename LIKE :p"), {"p": resource_id + "%"}
+            )
+            .scalars()
+            .all()
+        )
+
+
+def test_rows_copied_while_a_file_is_checked_are_dropped_when_it_is_held(
+    partner: dict[str, Any], put: Callable[..., Any], tmp_path: Any
+) -> None:
+    dataset = public_dataset(partner)
+    resource = put(b"geoid,households,share,label\n" + f"{TRACTS[0]},1,2.5,old\n".encode(), "t.csv", dataset)
+    first = wait_for_load(resource["id"])
+    before = records(resource["id"])
+
+    big = tmp_path / "contacts.csv"
+    _write_big(str(big), 1_000_000, email=True)
+    put(big.read_bytes(), "contacts.csv", id=resource["id"])
+
+    # The copy starts with the check: rows go into an uncommitted table while it reads the file.
+    deadline = time.monotonic() + 120
+    copied_while_checking = 0
+    while time.monotonic() < deadline:
+        model.Session.expire_all()
+        check = call_action("cd3p_resource_check_show", {"ignore_auth": True}, id=resource["id"])
+        if check["id"] != first["id"]:
+            if check["state"] != "pending":
+                break
+            load = check["report"].get("load") or {}
+            copied_while_checking = max(copied_while_checking, load.get("rows") or 0)
+            assert records(resource["id"]) == before  # nothing of it shows meanwhile
+        time.sleep(0.05)
+    assert copied_while_checking > 0
+
+    # The e-mail addresses hold the file: what was copied is rolled back, unseen and untraced.
+    assert check["state"] == "held"
+    assert [f["column"] for f in check["report"]["findings"]] == ["contact"]
+    assert "load" not in check["report"]
+    assert records(resource["id"]) == before
+    assert _staging_tables(resource["id"]) == [resource["id"]]
+    assert wait_for_xloader(resource["id"], after=first["id"])["status"] == "error"
 
 
 def test_a_killed_worker_leaves_the_old_table_and_a_retry_succeeds(
@@ -300,22 +348,16 @@ def test_a_killed_worker_leaves_the_old_table_and_a_retry_succeeds(
                 break
         time.sleep(0.05)
     assert load.get("pid"), load
-    assert 0 < seen_rows[-1] <= load["total_rows"] == 1_000_000  # progress: rows of the total
+    # Progress: rows copied, while the check still reads the file (its total not counted yet) or
+    # after it passed.
+    assert 0 < seen_rows[-1] <= 1_000_000
+    assert load["total_rows"] in (None, 1_000_000)
     os.kill(load["pid"], signal.SIGKILL)
 
     # No half table: the old rows are all there is, and no staging table is left behind.
     time.sleep(1)
     assert records(resource["id"]) == before
-    with get_write_engine().connect() as conn:
-        tables = (
-            conn.execute(
-                sa.text("SELECT tablename FROM pg_tables WHERE tablename LIKE :p"),
-                {"p": resource["id"] + "%"},
-            )
-            .scalars()
-            .all()
-        )
-    assert tables == [resource["id"]]
+    assert _staging_tables(resource["id"]) == [resource["id"]]
 
     # After the timeout the load is reported failed, with no heartbeat since the kill.
     time.sleep(loading.HEARTBEAT_SECONDS + 5)

@@ -131,10 +131,10 @@ def can_load(resource_id: str) -> bool:
 
 def under_way(check: ResourceCheck) -> bool:
     """Whether the check, or the load that follows it, is still running (not lost with its worker)."""
-    if check.state == "pending":
-        return utcnow() - check.created < PENDING_TIMEOUT
     load = (check.report or {}).get("load")
-    return bool(load) and loading.state(load).get("state") == "running"
+    if load:  # its heartbeat tells, from the copy made while checking on
+        return loading.state(load).get("state") == "running"
+    return check.state == "pending" and utcnow() - check.created < PENDING_TIMEOUT
 
 
 def _close_lost(check: ResourceCheck) -> None:
@@ -251,7 +251,12 @@ def inspect(
         if copy is not None:
             copy(sheet, header, number, values)
 
-    tables = screening.read_tables(path, fmt, sample_rows=cd3p_config.check_sample_rows(), on_row=on_row)
+    tables = screening.read_tables(
+        path,
+        fmt,
+        sample_rows=cd3p_config.check_sample_rows(),
+        on_row=on_row if codes is not None or copy is not None else None,  # none is quicker
+    )
     threshold = int(dataset.get("small_cell_threshold") or 11)
     findings = screening.screen(tables, small_cell_threshold=threshold)
     report: dict[str, Any] = {
@@ -307,9 +312,12 @@ def run(resource_id: str, check_id: str) -> str:
         # A delimited file is COPY-ed as it is; other formats are copied as CSV in the check's pass.
         copy = None if fmt in DELIMITED else loading.CsvCopy(out, screening.text_of(fmt))
         path = Path()
+        staging = stack.enter_context(loading.Staging(resource_id, check_id))
         try:
             path = stack.enter_context(local_file(resource))
             report["size"] = path.stat().st_size
+            if copy is None and cd3p_config.load_copy_while_checking():
+                staging.copy_early(path, fmt, [resource.get("geo_key_column") or ""])
             found, tables = inspect(path, fmt, resource, dataset, copy)
             report.update(found)
         except (screening.ScreeningError, CheckError) as e:
@@ -329,12 +337,17 @@ def run(resource_id: str, check_id: str) -> str:
                 )
         elif state == "passed" and report.get("findings"):
             report["findings_accepted"] = True  # declared personal and organization-only
+        if state != "passed":
+            staging.discard()  # the copy made while checking, if any, is rolled back unseen
+        elif staging.progress is not None:
+            staging.progress.note(tk._("The check passed; the copy made meanwhile can be kept"))
+            report["load"] = staging.progress.snapshot()  # its heartbeat goes on writing it
         _finish(check, state, report)
         log.info("cd3p: check of resource %s: %s", resource_id, state)
         if state != "passed":
             loading.mark_task(resource_id, check_id, "error", _refusal(state, report))
             return state
-        load(check_id, resource, dataset, path, fmt, tables[0] if tables else None, out, copy)
+        load(staging, resource, dataset, path, fmt, tables[0] if tables else None, out, copy)
     return state
 
 
@@ -347,7 +360,7 @@ def _refusal(state: str, report: dict[str, Any]) -> str:
 
 
 def load(
-    check_id: str,
+    staging: loading.Staging,
     resource: dict[str, Any],
     dataset: dict[str, Any],
     path: Path,
@@ -386,13 +399,16 @@ def load(
     suppressed = None
     if suppression.applies(dataset, resource):
         suppressed = (suppression.count_columns(resource), suppression.threshold(dataset))
+    check_id = staging.check_id
     loading.mark_task(resource_id, check_id, "running")
-    with loading.Progress(check_id, total) as progress:
+    progress = staging.progress or loading.Progress(check_id, total)
+    progress.total(total)
+    with progress:
         try:
             if not header:
                 raise loading.LoadError(tk._("The file has no table to load."))
             result = loading.load(
-                resource_id,
+                staging,
                 source,
                 header,
                 guessed,

@@ -60,3 +60,8 @@ def load_stale_after() -> int:
 def load_lock_timeout() -> int:
     """Seconds a load waits for readers of the old table before it gives up replacing it."""
     return tk.config["ckanext.cd3p.load.lock_timeout"]
+
+
+def load_copy_while_checking() -> bool:
+    """Whether a delimited file is copied into an uncommitted table while it is checked."""
+    return tk.config["ckanext.cd3p.load.copy_while_checking"]

@@ -195,7 +195,7 @@ class CsvCopy:
 class Progress:
     """The load's phase, rows and log, written to the check's report every second while it runs."""
 
-    def __init__(self, check_id: str, total_rows: int):
+    def __init__(self, check_id: str, total_rows: int | None):
         self.check_id = check_id
         self.started = time.monotonic()
         self.started_at = utcnow()
@@ -213,14 +213,33 @@ class Progress:
         self._thread = threading.Thread(target=self._beat, name=f"cd3p-load-{check_id}", daemon=True)
 
     def __enter__(self) -> Progress:
-        self._write()
-        self._thread.start()
+        if not self._thread.is_alive():  # already writing, if it began with a copy while checking
+            self._write()
+            self._thread.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self.stop(write=True)
+
+    def stop(self, write: bool) -> None:
+        """Stops the heartbeat; ``write``: records the last status (not for a copy rolled back
+        before it became a load, which leaves no trace in the report)."""
         self._stop.set()
-        self._thread.join()
-        self._write()
+        if self._thread.is_alive():
+            self._thread.join()
+            if write:
+                self._write()
+
+    def snapshot(self) -> dict[str, Any]:
+        """The status as it would be written now."""
+        with self._lock:
+            status = {**self.status, "log": list(self.status["log"])}
+        status["elapsed"] = self.elapsed()
+        status["heartbeat"] = utcnow().isoformat()
+        return status
+
+    def total(self, rows: int) -> None:
+        self.status["total_rows"] = rows
 
     def elapsed(self) -> float:
         return round(time.monotonic() - self.started, 2)
@@ -251,10 +270,7 @@ class Progress:
                 log.exception("cd3p: could not record the progress of load %s", self.check_id)
 
     def _write(self) -> None:
-        with self._lock:
-            status = {**self.status, "log": list(self.status["log"])}
-        status["elapsed"] = self.elapsed()
-        status["heartbeat"] = utcnow().isoformat()
+        status = self.snapshot()
         session = model.meta.create_local_session()
         try:
             session.execute(
@@ -337,8 +353,211 @@ def column_types(
     return types, overridden
 
 
+def _typed(types: dict[str, str], clean: Iterable[str]) -> set[str]:
+    """The columns ``COPY`` reads straight into their types: not text, and with no thousands
+    separators or percent signs to drop first (``clean``)."""
+    return {n for n, t in types.items() if t != "text" and n not in set(clean)}
+
+
+@dataclass
+class _Copy:
+    """One ``COPY`` of the file into the staging table, in its own savepoint: how it read the file
+    and what came of it."""
+
+    source: Source
+    header: list[str]
+    types: dict[str, str]
+    typed: set[str]  # the columns read straight into their types; the others are text
+    savepoint: sa.engine.NestedTransaction
+    rows: int = 0
+    error: BaseException | None = None
+    thread: threading.Thread | None = None
+
+    def fits(self, source: Source, header: list[str], types: dict[str, str], typed: set[str]) -> bool:
+        """Whether the copy read the file as the check says it is, into the same column types."""
+        return (self.source, self.header, self.typed) == (source, header, typed) and all(
+            self.types[n] == types[n] for n in typed
+        )
+
+
+class Staging:
+    """The load's one transaction in the DataStore's database, which may begin before the check
+    has decided.
+
+    For a CSV, TSV or TXT file :meth:`copy_early` starts PostgreSQL's ``COPY`` of the file, with
+    the column types its first rows suggest, while the check is still reading it, so that the
+    check's pass in Python and PostgreSQL's parse of the file run at once on two processors
+    instead of one after the other (``ckanext.cd3p.load.copy_while_checking``). The copied rows are
+    in an uncommitted transaction, which no other session can see. :func:`load` commits them only
+    after the check has passed, and only if the check read the file as the copy did (encoding,
+    delimiter, rows and column types); otherwise it copies again. Leaving the ``with`` block
+    without that commit (the file was held or failed, the job died) rolls everything back.
+    """
+
+    def __init__(self, resource_id: str, check_id: str) -> None:
+        self.resource_id = resource_id
+        self.check_id = check_id
+        self.stage = f"{resource_id}-{check_id[:8]}"
+        self.progress: Progress | None = None  # begun by copy_early
+        self._conn: sa.Connection | None = None
+        self._transaction: sa.engine.RootTransaction | None = None
+        self._early: _Copy | None = None
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.discard()
+
+    @property
+    def conn(self) -> sa.Connection:
+        """The transaction's connection, opened when first needed: no transaction is held open
+        while a check that is not copying reads a file."""
+        if self._conn is None:
+            from ckanext.datastore.backend.postgres import get_write_engine
+
+            self._conn = get_write_engine().connect()
+            self._transaction = self._conn.begin()
+            self._conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
+        return self._conn
+
+    def copy_early(self, path: Path, fmt: str, text_columns: Iterable[str]) -> None:
+        """Starts copying a delimited file into the staging table in a thread, typed as its first
+        rows (the check's sample size) suggest. Progress is recorded from now on."""
+        head = screening.read_head(path, fmt, cd3p_config.check_sample_rows())
+        if head is None or not head.header:
+            return
+        try:
+            existing = _existing(self.resource_id)
+            types, _ = column_types(guess_types(head, text_columns), existing)
+            typed = _typed(types, needs_cleaning(head, types))
+            copy = self.begin_copy(Source.of(path, head), head.header, existing, types, typed)
+        except Exception as e:  # only a head start: the load after the check reports any problem
+            log.warning(
+                "cd3p: could not start copying resource %s while checking it: %s", self.resource_id, e
+            )
+            self.rollback()
+            return
+        progress = Progress(self.check_id, None)
+        progress.phase("copying", tk._("Copying the file into a new table while it is checked"))
+        self.progress = progress.__enter__()
+        copy.thread = threading.Thread(
+            target=self._copy_in_thread, args=(copy, progress), name=f"cd3p-copy-{self.check_id}", daemon=True
+        )
+        self._early = copy
+        copy.thread.start()
+
+    def _copy_in_thread(self, copy: _Copy, progress: Progress) -> None:
+        try:
+            self.run_copy(copy, progress)
+        except BaseException as e:  # handed to the load, which decides
+            copy.error = e
+
+    def take_early(
+        self, source: Source, header: list[str], types: dict[str, str], typed: set[str], progress: Progress
+    ) -> tuple[int, set[str]] | None:
+        """The rows and typed columns of the copy made while checking, if it read the file as the
+        check says it is; otherwise it is rolled back (and ``None``), and the load copies again."""
+        copy, self._early = self._early, None
+        if copy is None:
+            return None
+        assert copy.thread is not None
+        copy.thread.join()
+        total = progress.status["total_rows"]
+        if copy.error is None and copy.fits(source, header, types, typed) and copy.rows == total:
+            copy.savepoint.commit()
+            progress.rows(copy.rows)
+            progress.note(tk._("Copied {rows} rows").format(rows=copy.rows))
+            return copy.rows, typed
+        copy.savepoint.rollback()
+        if copy.error is not None and not isinstance(copy.error, psycopg2.DataError):
+            raise copy.error
+        if copy.error is not None:
+            why = _first_line(copy.error)
+        elif copy.rows != total:
+            why = tk._("COPY read {rows} rows where the check read {total}").format(
+                rows=copy.rows, total=total
+            )
+        else:
+            why = tk._("the whole file's sample gave other column types than its first rows")
+        progress.note(
+            tk._("The copy made while checking cannot be used ({why}); copying again").format(why=why)
+        )
+        return None
+
+    def begin_copy(
+        self,
+        source: Source,
+        header: list[str],
+        existing: dict[str, dict[str, Any]],
+        types: dict[str, str],
+        typed: set[str],
+    ) -> _Copy:
+        """Makes the staging table in a new savepoint, as the DataStore makes a resource's table,
+        with the ``typed`` columns of their types and the others text."""
+        from ckanext.datastore.backend import postgres as ds
+
+        fields = [
+            {
+                "id": name,
+                "type": TYPES[types[name]] if name in typed else "text",
+                **({"info": existing[name]["info"]} if existing.get(name, {}).get("info") else {}),
+            }
+            for name in header
+        ]
+        savepoint = self.conn.begin_nested()
+        try:
+            ds.create_table({"connection": self.conn}, {"resource_id": self.stage, "fields": fields}, {})
+            # The key's index is built once after the copy, not row by row during it.
+            key = ds.identifier(self.stage + "_pkey")
+            self.conn.execute(sa.text(f"ALTER TABLE {ds.identifier(self.stage)} DROP CONSTRAINT {key}"))
+        except tk.ValidationError as e:
+            savepoint.rollback()
+            raise LoadError(_validation_message(e)) from e
+        except BaseException:
+            savepoint.rollback()
+            raise
+        return _Copy(source, header, types, typed, savepoint)
+
+    def run_copy(self, copy: _Copy, progress: Progress) -> None:
+        """``COPY``s the file into the staging table, then builds its key."""
+        from ckanext.datastore.backend.postgres import identifier
+
+        copy.rows = _copy(self.conn, self.stage, copy.header, copy.source, copy.typed, progress)
+        key = identifier(self.stage + "_pkey")
+        self.conn.execute(
+            sa.text(f"ALTER TABLE {identifier(self.stage)} ADD CONSTRAINT {key} PRIMARY KEY (_id)")
+        )
+
+    def commit(self) -> None:
+        assert self._transaction is not None
+        self._transaction.commit()
+
+    def rollback(self) -> None:
+        """Stops a copy under way and rolls back what the transaction did (nothing once committed)."""
+        copy, self._early = self._early, None
+        if copy is not None and copy.thread is not None and copy.thread.is_alive():
+            assert self._conn is not None
+            self._conn.connection.dbapi_connection.cancel()  # type: ignore[union-attr]
+            copy.thread.join()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                if self._transaction is not None and self._transaction.is_active:
+                    self._transaction.rollback()
+            finally:
+                conn.close()
+
+    def discard(self) -> None:
+        """Rolls back, and stops recording progress without a trace in the report: a copy made
+        while checking a file that did not pass was never a load."""
+        self.rollback()
+        if self.progress is not None:
+            self.progress.stop(write=False)
+
+
 def load(
-    resource_id: str,
+    staging: Staging,
     source: Source,
     header: list[str],
     guessed: dict[str, str],
@@ -348,13 +567,14 @@ def load(
     fallback: Callable[[], Source] | None = None,
     suppressed: tuple[list[str], int] | None = None,
 ) -> dict[str, Any]:
-    """Loads the file as the resource's DataStore table in one transaction.
+    """Loads the file as the resource's DataStore table in ``staging``'s transaction.
 
-    ``COPY`` reads ``source`` straight into typed columns where the sample allows (``clean``: the
-    number columns that need their separators or percent signs removed first are copied as text).
-    If it cannot (a value further on does not fit, or it reads another number of rows than the
-    check counted), it tries again with every column as text, then from ``fallback()``
-    (the check's CSV copy of the file), each in a savepoint; text columns are then converted.
+    The copy made while checking is used if it read the file as the check did. Otherwise ``COPY``
+    reads ``source`` straight into typed columns where the sample allows (``clean``: the number
+    columns that need their separators or percent signs removed first are copied as text). If it
+    cannot (a value further on does not fit, or it reads another number of rows than the check
+    counted), it tries again with every column as text, then from ``fallback()`` (the check's CSV
+    copy of the file), each in a savepoint; text columns are then converted.
 
     :param guessed: each column's guessed type (:func:`guess_types`)
     :param suppressed: the count columns and threshold of a public table's suppressed view
@@ -364,42 +584,43 @@ def load(
     from ckanext.datastore.backend import postgres as ds
     from ckanext.datastore.logic.action import set_datastore_active_flag
 
-    engine = ds.get_write_engine()
-    stage = f"{resource_id}-{progress.check_id[:8]}"
+    resource_id = staging.resource_id
     existing = _existing(resource_id)
     types, overridden = column_types(guessed, existing)
-    direct = {n for n, t in types.items() if t != "text" and n not in set(clean)}
+    direct = _typed(types, clean)
     attempts: list[tuple[Callable[[], Source], set[str]]] = [(lambda: source, direct)]
     if direct:
         attempts.append((lambda: source, set()))
     if fallback is not None:
         attempts.append((fallback, set()))
-    with engine.connect() as conn:
-        try:
-            with conn.begin():
-                conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
-                context: Any = {"connection": conn}
-                rows, typed = _copy_first(conn, context, stage, header, existing, types, attempts, progress)
-                pending = {n for n, t in types.items() if t != "text" and n not in typed}
-                types = _convert(conn, stage, types, overridden, pending, progress)
-                ds._create_fulltext_trigger(conn, stage)
-                progress.phase("replacing", tk._("Replacing the previous table"))
-                aliases = _aliases(conn, resource_id)
-                _swap(conn, stage, resource_id)
-                if aliases:
-                    ds.create_alias(context, {"resource_id": resource_id, "aliases": aliases})
-                if suppressed:
-                    from ckanext.cd3p import suppression
+    try:
+        conn = staging.conn
+        copied = staging.take_early(source, header, types, direct, progress)
+        rows, typed = copied or _copy_first(staging, header, existing, types, attempts, progress)
+        pending = {n for n, t in types.items() if t != "text" and n not in typed}
+        types = _convert(conn, staging.stage, types, overridden, pending, progress)
+        ds._create_fulltext_trigger(conn, staging.stage)
+        progress.phase("replacing", tk._("Replacing the previous table"))
+        aliases = _aliases(conn, resource_id)
+        _swap(conn, staging.stage, resource_id)
+        if aliases:
+            ds.create_alias({"connection": conn}, {"resource_id": resource_id, "aliases": aliases})
+        if suppressed:
+            from ckanext.cd3p import suppression
 
-                    suppression.create_view(
-                        conn, resource_id, [{"id": n, "type": TYPES[types[n]]} for n in header], *suppressed
-                    )
-        except sa.exc.OperationalError as e:
-            raise LoadError(
-                tk._("The database refused the load: {error}").format(error=_first_line(e))
-            ) from e
+            suppression.create_view(
+                conn, resource_id, [{"id": n, "type": TYPES[types[n]]} for n in header], *suppressed
+            )
+        staging.commit()
+    except (sa.exc.OperationalError, psycopg2.OperationalError) as e:
+        staging.rollback()
+        raise LoadError(tk._("The database refused the load: {error}").format(error=_first_line(e))) from e
+    except BaseException:
+        staging.rollback()
+        raise
     progress.note(tk._("The new table is in place; the previous one is gone"))
     set_datastore_active_flag({"model": model, "ignore_auth": True}, {"resource_id": resource_id}, True)
+    engine = ds.get_write_engine()
     with engine.begin() as conn:
         conn.execute(sa.text(f"ANALYZE {ds.identifier(resource_id)}"))
     _fill_full_text(engine, resource_id, header, rows, progress)
@@ -407,55 +628,32 @@ def load(
 
 
 def _copy_first(
-    conn: sa.Connection,
-    context: Any,
-    stage: str,
+    staging: Staging,
     header: list[str],
     existing: dict[str, dict[str, Any]],
     types: dict[str, str],
     attempts: list[tuple[Callable[[], Source], set[str]]],
     progress: Progress,
 ) -> tuple[int, set[str]]:
-    """Makes the staging table and copies the file in by the first of ``attempts`` (a source, and
-    the columns typed as they are copied) that reads it whole; returns the rows and those columns."""
-    from ckanext.datastore.backend import postgres as ds
-
+    """Copies the file into a new staging table by the first of ``attempts`` (a source, and the
+    columns typed as they are copied) that reads it whole; returns the rows and those columns."""
     error: Exception | None = None
     for make_source, typed in attempts:
-        source = make_source()
-        fields = [
-            {
-                "id": name,
-                "type": TYPES[types[name]] if name in typed else "text",
-                **({"info": existing[name]["info"]} if existing.get(name, {}).get("info") else {}),
-            }
-            for name in header
-        ]
-        savepoint = conn.begin_nested()
+        copy = staging.begin_copy(make_source(), header, existing, types, typed)
+        progress.phase(
+            "copying",
+            tk._("Copying {rows} rows into a new table").format(rows=progress.status["total_rows"]),
+        )
         try:
-            try:
-                ds.create_table(context, {"resource_id": stage, "fields": fields}, {})
-            except tk.ValidationError as e:
-                raise LoadError(_validation_message(e)) from e
-            # The key's index is built once after the copy, not row by row during it.
-            key = ds.identifier(stage + "_pkey")
-            conn.execute(sa.text(f"ALTER TABLE {ds.identifier(stage)} DROP CONSTRAINT {key}"))
-            progress.phase(
-                "copying",
-                tk._("Copying {rows} rows into a new table").format(rows=progress.status["total_rows"]),
-            )
-            rows = _copy(conn, stage, header, source, typed, progress)
-            conn.execute(
-                sa.text(f"ALTER TABLE {ds.identifier(stage)} ADD CONSTRAINT {key} PRIMARY KEY (_id)")
-            )
-            if progress.status["total_rows"] and rows != progress.status["total_rows"]:
+            staging.run_copy(copy, progress)
+            if progress.status["total_rows"] and copy.rows != progress.status["total_rows"]:
                 raise _Retry(
                     tk._("COPY read {rows} rows where the check read {total}").format(
-                        rows=rows, total=progress.status["total_rows"]
+                        rows=copy.rows, total=progress.status["total_rows"]
                     )
                 )
         except (psycopg2.DataError, _Retry) as e:
-            savepoint.rollback()
+            copy.savepoint.rollback()
             error = e
             progress.note(
                 tk._("Could not copy the file that way ({error}); trying another").format(
@@ -464,12 +662,12 @@ def _copy_first(
             )
             continue
         except BaseException:
-            savepoint.rollback()
+            copy.savepoint.rollback()
             raise
-        savepoint.commit()
-        progress.rows(rows)
-        progress.note(tk._("Copied {rows} rows").format(rows=rows))
-        return rows, typed
+        copy.savepoint.commit()
+        progress.rows(copy.rows)
+        progress.note(tk._("Copied {rows} rows").format(rows=copy.rows))
+        return copy.rows, typed
     raise LoadError(
         tk._("The file could not be copied into the database: {error}").format(
             error=_first_line(error) if error else "?"
