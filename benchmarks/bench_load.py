@@ -6,8 +6,9 @@ For each file: upload it as a resource through the Action API (HTTP, multipart),
 row answers ``datastore_search`` (the new table is swapped in) and until the load reports complete
 (its full-text index built; ``xloader_status``, which the load keeps in step), and time both; the
 full path includes the check before loading (screening and geography codes), whose own time is
-reported too. Then COPY the same file, in the same database, into an all-text table and into a
-table with the column types the load gave its table (the equivalent table), and time both. The
+reported too. Then COPY the same file, in the same database, into an all-text table, into a
+table with the column types the load gave its table, and into that table in the DataStore's shape
+(with its ``_id`` serial primary key and ``_full_text`` column), and time each. The
 worker's resident memory (its own and that of the process running each job) is sampled
 throughout; its peak is reported. The benchmark dataset is purged at the end.
 Files: the real 72,615-row OEPS tract table and a generated CSV of 1,000,000 rows and 20 columns
@@ -145,21 +146,30 @@ class WorkerMemory:
             self.peak_job = max(self.peak_job, rss_mb(int(child)))
 
 
-def copy_baseline(dsn: str, path: Path, types: dict[str, str] | None = None) -> float:
+def copy_baseline(
+    dsn: str, path: Path, types: dict[str, str] | None = None, datastore_shape: bool = False
+) -> float:
     """Seconds for CREATE TABLE + COPY of the file into a table (dropped afterwards): all text, or
-    with the column ``types`` the load gave its table."""
+    with the column ``types`` the load gave its table; ``datastore_shape``: also with the
+    DataStore's ``_id`` (a serial primary key, built after the copy) and ``_full_text`` columns."""
     with path.open(newline="") as f:
         header = next(csv.reader(f))
     table = sql.Identifier(f"bench_copy_{uuid.uuid4().hex[:8]}")
+    names = sql.SQL(", ").join(sql.Identifier(c) for c in header)
     columns = sql.SQL(", ").join(
         sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL((types or {}).get(c, "text"))) for c in header
     )
+    if datastore_shape:
+        columns = sql.SQL("_id serial, _full_text tsvector, {}").format(columns)
     conn = psycopg2.connect(dsn)
     try:
         start = time.perf_counter()
         with conn, conn.cursor() as cur, path.open("rb") as f:
             cur.execute(sql.SQL("CREATE TABLE {} ({})").format(table, columns))
-            cur.copy_expert(sql.SQL("COPY {} FROM STDIN WITH (FORMAT csv, HEADER true)").format(table), f)
+            copy = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, HEADER true)").format(table, names)
+            cur.copy_expert(copy, f)
+            if datastore_shape:
+                cur.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY (_id)").format(table))
         elapsed = time.perf_counter() - start
         with conn, conn.cursor() as cur:
             cur.execute(sql.SQL("DROP TABLE {}").format(table))
@@ -290,6 +300,7 @@ def main() -> None:
                     base, token, pkg["id"], path, n, args.timeout, memory
                 )
                 typed_s = copy_baseline(dsn, path, types)
+                shaped_s = copy_baseline(dsn, path, types, datastore_shape=True)
                 rows_out.append(
                     (
                         path.name,
@@ -300,6 +311,7 @@ def main() -> None:
                         status,
                         copy_s,
                         typed_s,
+                        shaped_s,
                         check_s,
                         memory,
                     )
@@ -309,14 +321,15 @@ def main() -> None:
 
     print(
         f"\n{'file':34} {'rows':>9} {'MB':>5} {'check s':>8} {'all rows s':>11} {'done s':>7} "
-        f"{'COPY text s':>12} {'COPY typed s':>13} {'rows/text':>10} {'rows/typed':>11} "
-        f"{'rows/s':>9} {'rows/s COPY':>11} {'worker MB':>10} {'job MB':>7}"
+        f"{'COPY text s':>12} {'COPY typed s':>13} {'COPY DS s':>10} {'rows/text':>10} {'rows/typed':>11} "
+        f"{'rows/DS':>8} {'rows/s':>9} {'rows/s COPY':>11} {'worker MB':>10} {'job MB':>7}"
     )
-    for fname, n, mb, ready_s, xl_s, status, copy_s, typed_s, check_s, memory in rows_out:
+    for fname, n, mb, ready_s, xl_s, status, copy_s, typed_s, shaped_s, check_s, memory in rows_out:
         print(
             f"{fname:34} {n:>9,} {mb:>5.1f} {check_s:>8.2f} {ready_s:>11.2f} {xl_s:>7.2f} "
-            f"{copy_s:>12.2f} {typed_s:>13.2f} {ready_s / copy_s:>9.1f}x {ready_s / typed_s:>10.1f}x "
-            f"{n / ready_s:>9,.0f} {n / copy_s:>11,.0f} {memory.peak_worker:>10.0f} {memory.peak_job:>7.0f}"
+            f"{copy_s:>12.2f} {typed_s:>13.2f} {shaped_s:>10.2f} {ready_s / copy_s:>9.1f}x "
+            f"{ready_s / typed_s:>10.1f}x {ready_s / shaped_s:>7.1f}x {n / ready_s:>9,.0f} "
+            f"{n / copy_s:>11,.0f} {memory.peak_worker:>10.0f} {memory.peak_job:>7.0f}"
             + ("" if status == "complete" else f"  [{status}]")
         )
 
