@@ -3,21 +3,24 @@
 ckanext-xloader clears a resource's table before it copies the new file in, in several
 transactions, so a load that fails or a worker that dies half-way leaves an empty or half-filled
 table, and the indicators built on it go with it. Here the check job (:mod:`ckanext.cd3p.checks`)
-loads the file itself, after it has passed, in **one PostgreSQL transaction**:
+loads the file itself, once it has passed, in **one PostgreSQL transaction** (:class:`Staging`):
 
 1. a staging table is made with the DataStore's own ``create_table`` (same ``_id`` and
    ``_full_text`` columns, the data dictionary kept as column comments);
-2. the file, already rewritten as UTF-8 CSV by the check's single pass over it (any encoding, TSV,
-   XLSX, JSON), is ``COPY``-ed in as text;
-3. columns are converted to their types in one table rewrite, with thousands separators, percent
-   signs and blanks handled (:data:`CONVERT`). A type set by an editor in the data dictionary
-   (``type_override``) wins over the guess; a guessed type that a later row contradicts falls back
-   to text, with a warning in the log;
+2. ``COPY`` reads a CSV, TSV or TXT file as it is (:class:`Source`), straight into typed columns
+   where the check's sample allows, and an XLSX or JSON file from the UTF-8 CSV copy the check
+   wrote in its pass (:class:`CsvCopy`); failing that, all text, then the check's CSV copy;
+3. columns copied as text are converted to their types in one table rewrite, with thousands
+   separators, percent signs and blanks handled (:data:`CONVERT`). A type set by an editor in the
+   data dictionary (``type_override``) wins over the guess; a guessed type that a later row
+   contradicts falls back to text, with a warning in the log;
 4. the old table is dropped and the staging table takes its name; DataStore aliases and the
    public, small-cell-suppressed view (:mod:`ckanext.cd3p.suppression`) are made again.
 
-Until the commit, readers see the old table; if anything fails or the worker is killed, PostgreSQL
-rolls the whole transaction back and the old table is untouched. After the commit the full-text
+A delimited file's ``COPY`` starts while the check still reads it (:meth:`Staging.copy_early`) and
+is kept only if the check passes and read the file the same way. Until the commit, readers see the
+old table; if anything fails, the check does not pass or the worker is killed, PostgreSQL rolls
+the whole transaction back and the old table is untouched. After the commit the full-text
 column is filled in chunks and its index built, as xloader does after its load.
 
 Progress (phase, rows of the total, elapsed seconds) and a log are kept in the check's report under
