@@ -216,7 +216,7 @@ class Progress:
         self._thread = threading.Thread(target=self._beat, name=f"cd3p-load-{check_id}", daemon=True)
 
     def __enter__(self) -> Progress:
-        if not self._thread.is_alive():  # already writing, if it began with a copy while checking
+        if not self.running:  # already writing, if it began with a copy while checking
             self._write()
             self._thread.start()
         return self
@@ -228,7 +228,7 @@ class Progress:
         """Stops the heartbeat; ``write``: records the last status (not for a copy rolled back
         before it became a load, which leaves no trace in the report)."""
         self._stop.set()
-        if self._thread.is_alive():
+        if self.running:
             self._thread.join()
             if write:
                 self._write()
@@ -240,6 +240,11 @@ class Progress:
         status["elapsed"] = self.elapsed()
         status["heartbeat"] = utcnow().isoformat()
         return status
+
+    @property
+    def running(self) -> bool:
+        """Whether the heartbeat is writing the status."""
+        return self._thread.is_alive()
 
     def total(self, rows: int) -> None:
         self.status["total_rows"] = rows
@@ -409,7 +414,13 @@ class Staging:
     def __enter__(self) -> Staging:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> None:
+        if error is not None and self.progress is not None and self.progress.running:
+            # the job failed while copying and checking: say so, rather than leave a silent heartbeat
+            message = tk._("The load failed unexpectedly: {error}").format(error=_first_line(error))
+            self.progress.end("failed", message, error=message)
+            self.rollback()
+            self.progress.stop(write=True)
         self.discard()
 
     @property
