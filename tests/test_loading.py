@@ -127,6 +127,9 @@ def test_progress_and_log_in_the_api_and_on_the_page(
     assert load["elapsed"] > 0
     messages = [line["message"] for line in load["log"]]
     assert f"Copied {len(TRACTS)} rows" in messages
+    # A CSV file is copied while its check reads it, and kept once the check has passed.
+    assert messages[0] == "Copying the file into a new table while it is checked"
+    assert messages.index("The check passed; the copy made meanwhile can be kept") < len(messages) - 1
     assert messages[-1].startswith(f"Loaded {len(TRACTS)} rows in ")
     # xloader's status API, and its DataStore tab, say the same.
     status = wait_for_xloader(resource["id"])
@@ -286,7 +289,7 @@ def _staging_tables(resource_id: str) -> list[str]:
 
 
 def test_rows_copied_while_a_file_is_checked_are_dropped_when_it_is_held(
-    partner: dict[str, Any], put: Callable[..., Any], tmp_path: Any
+    app: Any, partner: dict[str, Any], put: Callable[..., Any], tmp_path: Any
 ) -> None:
     dataset = public_dataset(partner)
     resource = put(b"geoid,households,share,label\n" + f"{TRACTS[0]},1,2.5,old\n".encode(), "t.csv", dataset)
@@ -295,11 +298,13 @@ def test_rows_copied_while_a_file_is_checked_are_dropped_when_it_is_held(
 
     big = tmp_path / "contacts.csv"
     _write_big(str(big), 1_000_000, email=True)
-    put(big.read_bytes(), "contacts.csv", id=resource["id"])
+    # (Its geography is checked too, row by row, which gives the page below time to be seen.)
+    put(big.read_bytes(), "contacts.csv", id=resource["id"], geo_key_column="geoid", geo_key_level="tract")
 
     # The copy starts with the check: rows go into an uncommitted table while it reads the file.
     deadline = time.monotonic() + 120
     copied_while_checking = 0
+    page_said = ""
     while time.monotonic() < deadline:
         model.Session.expire_all()
         check = call_action("cd3p_resource_check_show", {"ignore_auth": True}, id=resource["id"])
@@ -309,8 +314,16 @@ def test_rows_copied_while_a_file_is_checked_are_dropped_when_it_is_held(
             load = check["report"].get("load") or {}
             copied_while_checking = max(copied_while_checking, load.get("rows") or 0)
             assert records(resource["id"]) == before  # nothing of it shows meanwhile
+            if load.get("rows") and not page_said:  # what the editor's page says meanwhile
+                page = app.get(
+                    f"/dataset/{resource['package_id']}/resource/{resource['id']}",
+                    headers={"Authorization": partner["editor"]["token"]},
+                )
+                box = soup(page).select_one(".cd3p-load[data-state=running]")
+                page_said = box.get_text(" ", strip=True) if box is not None else "(no progress shown)"
         time.sleep(0.05)
     assert copied_while_checking > 0
+    assert "while the check reads the file; they are kept only if it passes" in page_said, page_said
 
     # The e-mail addresses hold the file: what was copied is rolled back, unseen and untraced.
     assert check["state"] == "held"
