@@ -349,6 +349,12 @@ _FORMAT_ALIASES = {
 }
 
 
+def _kind(fmt: str) -> str:
+    """The format's name as :data:`FORMATS` has it (``.csv``, ``text/csv`` and ``csv`` are CSV)."""
+    kind = (fmt or "").strip().lstrip(".").upper()
+    return _FORMAT_ALIASES.get(kind, kind)
+
+
 def read_tables(
     path: Path, fmt: str, sample_rows: int = 5000, on_row: RowCallback | None = None
 ) -> list[Table]:
@@ -364,8 +370,7 @@ def read_tables(
     if sample_rows < 1:
         raise ValueError("sample_rows must be at least 1")
     path = Path(path)
-    kind = (fmt or "").strip().lstrip(".").upper()
-    kind = _FORMAT_ALIASES.get(kind, kind)
+    kind = _kind(fmt)
     if kind in ("CSV", "TXT", "TSV"):
         return [_read_delimited(path, kind, sample_rows, on_row)]
     if kind == "XLSX":
@@ -384,7 +389,7 @@ def read_head(path: Path, fmt: str, rows: int) -> Table | None:
     (:class:`ckanext.cd3p.loading.Staging`). ``None`` for other formats or when the head is not
     readable text; :func:`read_tables` decides what the file is, and the load compares the two.
     """
-    kind = _FORMAT_ALIASES.get(fmt.upper(), fmt.upper())
+    kind = _kind(fmt)
     if kind not in ("CSV", "TXT", "TSV"):
         return None
     with path.open("rb") as f:
