@@ -381,6 +381,17 @@ class _Copy:
     error: BaseException | None = None
     thread: threading.Thread | None = None
 
+    def miscounted(self, total: int | None) -> str | None:
+        """Why the copy cannot be kept if it read other rows than the check's ``total``."""
+        if not total or self.rows == total:  # (a check that counted no rows has nothing to compare)
+            return None
+        return tk._("COPY read {rows} rows where the check read {total}").format(rows=self.rows, total=total)
+
+    def keep(self, progress: Progress) -> None:
+        self.savepoint.commit()
+        progress.rows(self.rows)
+        progress.note(tk._("Copied {rows} rows").format(rows=self.rows))
+
     def fits(self, source: Source, header: list[str], types: dict[str, str], typed: set[str]) -> bool:
         """Whether the copy read the file as the check says it is, into the same column types."""
         return (self.source, self.header, self.typed) == (source, header, typed) and all(
@@ -477,23 +488,17 @@ class Staging:
             return None
         assert copy.thread is not None
         copy.thread.join()
-        total = progress.status["total_rows"]
-        if copy.error is None and copy.fits(source, header, types, typed) and copy.rows == total:
-            copy.savepoint.commit()
-            progress.rows(copy.rows)
-            progress.note(tk._("Copied {rows} rows").format(rows=copy.rows))
+        miscounted = copy.miscounted(progress.status["total_rows"])
+        if copy.error is None and copy.fits(source, header, types, typed) and not miscounted:
+            copy.keep(progress)
             return copy.rows, typed
         copy.savepoint.rollback()
         if copy.error is not None and not isinstance(copy.error, psycopg2.DataError):
             raise copy.error
         if copy.error is not None:
             why = _first_line(copy.error)
-        elif copy.rows != total:
-            why = tk._("COPY read {rows} rows where the check read {total}").format(
-                rows=copy.rows, total=total
-            )
         else:
-            why = tk._("the whole file's sample gave other column types than its first rows")
+            why = miscounted or tk._("the whole file's sample gave other column types than its first rows")
         progress.note(
             tk._("The copy made while checking cannot be used ({why}); copying again").format(why=why)
         )
@@ -660,12 +665,9 @@ def _copy_first(
         )
         try:
             staging.run_copy(copy, progress)
-            if progress.status["total_rows"] and copy.rows != progress.status["total_rows"]:
-                raise _Retry(
-                    tk._("COPY read {rows} rows where the check read {total}").format(
-                        rows=copy.rows, total=progress.status["total_rows"]
-                    )
-                )
+            miscounted = copy.miscounted(progress.status["total_rows"])
+            if miscounted:
+                raise _Retry(miscounted)
         except (psycopg2.DataError, _Retry) as e:
             copy.savepoint.rollback()
             error = e
@@ -678,9 +680,7 @@ def _copy_first(
         except BaseException:
             copy.savepoint.rollback()
             raise
-        copy.savepoint.commit()
-        progress.rows(copy.rows)
-        progress.note(tk._("Copied {rows} rows").format(rows=copy.rows))
+        copy.keep(progress)
         return copy.rows, typed
     raise LoadError(
         tk._("The file could not be copied into the database: {error}").format(
