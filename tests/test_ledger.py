@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from ckan import model
+from ckan.cli.cli import ckan
 from ckan.plugins import toolkit as tk
-from ckan.tests.helpers import call_action
+from ckan.tests.helpers import CKANCliRunner, call_action
 from freezegun import freeze_time
 
 from ckanext.cd3p import ledger
-from ckanext.cd3p.model import LedgerEntry
+from ckanext.cd3p.model import LedgerCheckpoint, LedgerEntry
 from tests import factories, partners
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
@@ -36,7 +37,12 @@ class TestAppendOnly:
         from ckanext.cd3p.logic import action
 
         names = [n for n in action.__all__ if n.startswith("cd3p_signature") or n.startswith("cd3p_ledger")]
-        assert sorted(names) == ["cd3p_ledger_verify", "cd3p_signature_list", "cd3p_signature_revoke"]
+        assert sorted(names) == [
+            "cd3p_ledger_checkpoint",
+            "cd3p_ledger_verify",
+            "cd3p_signature_list",
+            "cd3p_signature_revoke",
+        ]
 
     def test_revoking_appends_and_keeps_the_signature(self, signed: dict[str, Any]) -> None:
         before = _entries()
@@ -115,6 +121,124 @@ class TestAppendOnly:
         finally:
             session.rollback()
         assert ledger.verify()["valid"] is True
+
+    @pytest.mark.parametrize("table", ["cd3p_signature", "cd3p_ledger_checkpoint"])
+    def test_truncate_is_refused(self, signed: dict[str, Any], table: str) -> None:
+        with pytest.raises(
+            sa.exc.DBAPIError, match=f"{table} is part of an append-only ledger: TRUNCATE refused"
+        ):
+            model.Session.execute(sa.text(f"TRUNCATE {table}"))
+        model.Session.rollback()
+        assert len(_entries()) == 1
+
+    def test_a_checkpoint_cannot_be_changed_or_removed(self, signed: dict[str, Any]) -> None:
+        with pytest.raises(sa.exc.DBAPIError, match="append-only ledger: UPDATE refused"):
+            model.Session.execute(sa.text("UPDATE cd3p_ledger_checkpoint SET entries = 7"))
+        model.Session.rollback()
+        with pytest.raises(sa.exc.DBAPIError, match="append-only ledger: DELETE refused"):
+            model.Session.execute(sa.text("DELETE FROM cd3p_ledger_checkpoint"))
+        model.Session.rollback()
+
+    def test_each_entry_writes_the_checkpoint_of_the_head(self, signed: dict[str, Any]) -> None:
+        partners.acknowledge(factories.User())
+        entries = _entries()
+        rows = model.Session.query(LedgerCheckpoint).order_by(LedgerCheckpoint.seq).all()
+        assert [(r.entries, r.head_id, r.head_hash) for r in rows] == [
+            (n, e["id"], e["entry_hash"]) for n, e in enumerate(entries, start=1)
+        ]
+        site = {"user": partners.site_user()}
+        assert call_action("cd3p_ledger_checkpoint", site)["published"] == f"2:{entries[-1]['entry_hash']}"
+
+    def test_removing_the_newest_entries_around_the_triggers_is_detected(
+        self, signed: dict[str, Any]
+    ) -> None:
+        """Deleting the newest entries leaves a chain whose every link is valid: the checkpoint
+        written with the last entry is what tells."""
+        partners.acknowledge(factories.User())
+        partners.acknowledge(factories.User())
+        first, _second, _third = _entries()
+        session = model.Session
+        session.execute(sa.text("ALTER TABLE cd3p_signature DISABLE TRIGGER cd3p_signature_append_only"))
+        try:
+            session.execute(sa.text("DELETE FROM cd3p_signature WHERE id <> :id"), {"id": first["id"]})
+            assert ledger.verify() == {
+                "valid": False,
+                "entries": 1,
+                "broken_at": None,
+                "problem": "the newest 2 entries were removed: the last checkpoint counts 3",
+            }
+        finally:
+            session.rollback()
+        assert ledger.verify()["valid"] is True
+
+    def test_a_published_checkpoint_is_checked_against_the_chain(self, signed: dict[str, Any]) -> None:
+        """The City publishes the head; someone who also rewrites the checkpoints is caught by it."""
+        site = {"user": partners.site_user()}
+        partners.acknowledge(factories.User())
+        published = call_action("cd3p_ledger_checkpoint", site)["published"]
+        partners.acknowledge(factories.User())
+
+        assert call_action("cd3p_ledger_verify", site, checkpoint=published)["valid"] is True
+
+        # The tail is removed and the checkpoints with it, then a different entry is appended: the
+        # chain is valid and reaches its (new) last checkpoint, but not the published one.
+        session = model.Session
+        session.execute(sa.text("ALTER TABLE cd3p_signature DISABLE TRIGGER cd3p_signature_append_only"))
+        session.execute(
+            sa.text("ALTER TABLE cd3p_ledger_checkpoint DISABLE TRIGGER cd3p_ledger_checkpoint_append_only")
+        )
+        try:
+            first = _entries()[0]
+            session.execute(sa.text("DELETE FROM cd3p_signature WHERE id <> :id"), {"id": first["id"]})
+            session.execute(sa.text("DELETE FROM cd3p_ledger_checkpoint WHERE entries > 1"))
+            ledger.append(
+                kind="acknowledge",
+                agreement_id=first["agreement_id"],
+                agreement_version=first["agreement_version"],
+                text_sha256=first["text_sha256"],
+                user_id="someone",
+                user_name="someone",
+            )
+            assert ledger.verify()["valid"] is True
+            result = call_action("cd3p_ledger_verify", site, checkpoint=published)
+            assert (result["valid"], result["entries"]) == (False, 2)
+            assert result["problem"].startswith("entry 2 is not the one the published checkpoint names")
+        finally:
+            session.rollback()
+
+    @pytest.mark.parametrize("bad", ["2", "x:y", "2:" + "0" * 63, ["2", "0" * 64], 5])
+    def test_a_malformed_checkpoint_is_refused(self, signed: dict[str, Any], bad: Any) -> None:
+        with pytest.raises(tk.ValidationError) as refused:
+            call_action("cd3p_ledger_verify", {"user": partners.site_user()}, checkpoint=bad)
+        assert list(refused.value.error_dict) == ["checkpoint"]
+
+    def test_the_commands_print_the_checkpoint_and_verify_it(
+        self, signed: dict[str, Any], ckan_config: Any
+    ) -> None:
+        runner = CKANCliRunner(env={"CKAN_INI": ckan_config["__file__"]})
+        head = _entries()[-1]["entry_hash"]
+
+        printed = runner.invoke(ckan, ["cd3p", "agreement", "checkpoint"])
+        assert printed.exit_code == 0, printed.output
+        published = printed.output.split()[0]
+        assert published == f"1:{head}"
+        checked = runner.invoke(ckan, ["cd3p", "agreement", "verify", "--checkpoint", published])
+        assert checked.exit_code == 0, checked.output
+        assert "1 entries, chain intact" in checked.output
+
+        partners.acknowledge(factories.User())
+        model.Session.execute(
+            sa.text("ALTER TABLE cd3p_signature DISABLE TRIGGER cd3p_signature_append_only")
+        )
+        model.Session.execute(sa.text("DELETE FROM cd3p_signature WHERE entry_hash <> :h"), {"h": head})
+        model.Session.execute(sa.text("ALTER TABLE cd3p_signature ENABLE TRIGGER cd3p_signature_append_only"))
+        model.Session.commit()
+
+        broken = runner.invoke(ckan, ["cd3p", "agreement", "verify"])
+        assert broken.exit_code == 1
+        assert "the newest 1 entries were removed" in broken.output
+        malformed = runner.invoke(ckan, ["cd3p", "agreement", "verify", "--checkpoint", "nonsense"])
+        assert malformed.exit_code == 2
 
     def test_deleting_the_organization_and_the_user_keeps_their_entries(self, signed: dict[str, Any]) -> None:
         site = {"user": partners.site_user()}
@@ -199,5 +323,34 @@ def test_migration_downgrades_and_upgrades(migrate_db_for: Any) -> None:
         "cd3p_membership_request",
         "cd3p_indicator_source",
         "cd3p_resource_check",
+        "cd3p_ledger_checkpoint",
     }
     assert partners.active_agreement()["state"] == "active"  # usable again
+
+
+def test_the_checkpoint_migration_anchors_a_ledger_kept_before_it(
+    signed: dict[str, Any], migrate_db_for: Any
+) -> None:
+    """Downgraded, the ledger has no checkpoints and TRUNCATE is no longer refused; upgraded again,
+    its head at that time is the first checkpoint."""
+
+    def truncate_triggers() -> set[str]:
+        rows = model.Session.execute(
+            sa.text("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'cd3p_%no_truncate'")
+        )
+        return set(rows.scalars())
+
+    partners.acknowledge(factories.User())
+    head = _entries()[-1]
+    model.Session.remove()
+    migrate_db_for("cd3p", version="9e1f3a7c2d54", forward=False)
+    assert not sa.inspect(model.Session.get_bind()).has_table("cd3p_ledger_checkpoint")
+    assert truncate_triggers() == set()
+    model.Session.remove()
+
+    migrate_db_for("cd3p")
+
+    assert truncate_triggers() == {"cd3p_signature_no_truncate", "cd3p_ledger_checkpoint_no_truncate"}
+    assert ledger.checkpoint()["published"] == f"2:{head['entry_hash']}"
+    assert ledger.checkpoint()["head_id"] == head["id"]
+    assert ledger.verify() == {"valid": True, "entries": 2, "last_hash": head["entry_hash"]}

@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,7 +27,7 @@ from ckan.model import Session
 from ckan.model.types import make_uuid
 
 from ckanext.cd3p import config
-from ckanext.cd3p.model import Agreement, LedgerEntry, utcnow
+from ckanext.cd3p.model import Agreement, LedgerCheckpoint, LedgerEntry, utcnow
 
 GENESIS = "0" * 64
 _HASHED = (
@@ -52,25 +53,82 @@ def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
 
 
 def append(**fields: Any) -> LedgerEntry:
-    """Adds one entry in the caller's transaction (committed by the caller).
+    """Adds one entry, and the checkpoint of the head it makes, in the caller's transaction (committed
+    by the caller).
 
     A transaction-scoped advisory lock serialises writers so the hash chain has no forks.
     """
     Session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('cd3p_signature'))"))
     last = Session.query(LedgerEntry.entry_hash).order_by(LedgerEntry.seq.desc()).limit(1).scalar()
     prev = last or GENESIS
+    checkpoint = LedgerCheckpoint.latest()
+    count = checkpoint.entries if checkpoint is not None else Session.query(LedgerEntry).count()
     entry = LedgerEntry(**fields)
     entry.id = fields.get("id") or make_uuid()
     entry.created = fields.get("created") or utcnow()
     entry.prev_hash = prev
     entry.entry_hash = entry_hash(prev, {k: getattr(entry, k) for k in _HASHED})
     Session.add(entry)
+    Session.add(
+        LedgerCheckpoint(
+            entries=count + 1, head_id=entry.id, head_hash=entry.entry_hash, created=entry.created
+        )
+    )
     Session.flush()
     return entry
 
 
-def verify() -> dict[str, Any]:
-    """Walks the chain in order; reports the first entry whose hash or link does not match."""
+_PUBLISHED = re.compile(r"^\s*(\d{1,18})\s*:\s*([0-9a-f]{64})\s*$", re.IGNORECASE)
+
+
+def parse_checkpoint(text: str) -> tuple[int, str]:
+    """A published checkpoint, ``<entries>:<head hash>`` (as :func:`checkpoint` gives it).
+
+    :raises ValueError: text of another form
+    """
+    found = _PUBLISHED.match(text)
+    if found is None:
+        raise ValueError("A checkpoint is <entries>:<64 hex digits of the head hash>")
+    return int(found.group(1)), found.group(2).lower()
+
+
+def checkpoint() -> dict[str, Any]:
+    """The ledger's head now, to publish outside the portal: ``entries`` (how many), ``head_hash``
+    (the newest entry's hash), ``head_id`` and ``created``; ``published`` is the one-line form that
+    :func:`verify` takes back (``<entries>:<head_hash>``)."""
+    found = LedgerCheckpoint.latest()
+    if found is None:
+        return {
+            "entries": 0,
+            "head_hash": GENESIS,
+            "head_id": None,
+            "created": None,
+            "published": f"0:{GENESIS}",
+        }
+    return {
+        "entries": found.entries,
+        "head_hash": found.head_hash,
+        "head_id": found.head_id,
+        "created": found.created.isoformat(),
+        "published": f"{found.entries}:{found.head_hash}",
+    }
+
+
+def verify(published: tuple[int, str] | None = None) -> dict[str, Any]:
+    """Walks the chain in order; reports the first entry whose hash or link does not match; then
+    that the chain reaches the last checkpoint written with an entry (newest entries removed around
+    the triggers leave a chain that is valid but shorter), and, given a checkpoint published
+    earlier (entries, head hash), that the chain still holds it at that place.
+    """
+    marks: dict[int, str] = {}  # entry number -> the hash a checkpoint says the chain has there
+    # The checkpoint is read before the entries: an entry committed in between only lengthens the
+    # chain past it, where the other order could see a checkpoint of an entry not yet read.
+    last = LedgerCheckpoint.latest()
+    if last is not None:
+        marks[last.entries] = last.head_hash
+    if published is not None:
+        marks[published[0]] = published[1]
+    seen: dict[int, str] = {0: GENESIS}
     prev = GENESIS
     count = 0
     for entry in Session.query(LedgerEntry).order_by(LedgerEntry.seq).yield_per(1000):
@@ -86,6 +144,28 @@ def verify() -> dict[str, Any]:
             return {"valid": False, "entries": count, "broken_at": entry.id, "problem": "content changed"}
         prev = entry.entry_hash
         count += 1
+        if count in marks:
+            seen[count] = prev
+    for entries, head_hash, what in (
+        (last.entries, last.head_hash, "the last checkpoint") if last is not None else (None, None, ""),
+        (*published, "the published checkpoint") if published is not None else (None, None, ""),
+    ):
+        if entries is None:
+            continue
+        if count < entries:
+            return {
+                "valid": False,
+                "entries": count,
+                "broken_at": None,
+                "problem": f"the newest {entries - count} entries were removed: {what} counts {entries}",
+            }
+        if seen.get(entries) != head_hash:
+            return {
+                "valid": False,
+                "entries": count,
+                "broken_at": None,
+                "problem": f"entry {entries} is not the one {what} names (hash {head_hash[:16]}...)",
+            }
     return {"valid": True, "entries": count, "last_hash": prev}
 
 

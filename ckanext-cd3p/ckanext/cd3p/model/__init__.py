@@ -4,7 +4,10 @@
 - ``cd3p_signature``: the ledger. Organization signatures, personal acknowledgements and revocations,
   append-only: a trigger (created by the migration) refuses every UPDATE and DELETE, and each entry
   carries the SHA-256 of its content chained to the previous entry's, so a removal or an edit made
-  around the trigger is detected by :func:`ckanext.cd3p.ledger.verify`.
+  around the trigger is detected by :func:`ckanext.cd3p.ledger.verify`. TRUNCATE is refused too.
+- ``cd3p_ledger_checkpoint``: the ledger's head (entry count and newest hash) after each entry,
+  append-only as well, so that removing the newest entries is detected; the head is printed for
+  the City to publish (``ckan cd3p agreement checkpoint``).
 - ``cd3p_partner_application``: step 1 of becoming a partner.
 - ``cd3p_membership_request``: a registered user asking to join a partner organization.
 - ``cd3p_indicator_source``: a partner dataset a sysadmin registered as an indicator source, with the
@@ -169,6 +172,26 @@ class IndicatorSource(Base, _Dictizable):
     created_by = sa.Column(sa.UnicodeText)
 
 
+class LedgerCheckpoint(Base, _Dictizable):
+    """The ledger's head as it was when an entry was appended (table ``cd3p_ledger_checkpoint``,
+    append-only too): how many entries the chain had and the hash of the newest. Removing the newest
+    entries around the triggers leaves a valid chain, but not one that reaches the last checkpoint;
+    and the head a checkpoint names can be published outside the portal (``ckan cd3p agreement
+    checkpoint``) and checked later against the chain (:func:`ckanext.cd3p.ledger.verify`)."""
+
+    __tablename__ = "cd3p_ledger_checkpoint"
+
+    seq = sa.Column(sa.BigInteger, sa.Identity(), primary_key=True)
+    entries = sa.Column(sa.BigInteger, nullable=False, unique=True)
+    head_id = sa.Column(sa.UnicodeText, nullable=False)
+    head_hash = sa.Column(sa.UnicodeText, nullable=False)
+    created = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    @classmethod
+    def latest(cls) -> LedgerCheckpoint | None:
+        return Session.query(cls).order_by(cls.seq.desc()).first()
+
+
 CHECK_STATES = ("pending", "passed", "held", "failed")
 
 
@@ -190,6 +213,7 @@ class ResourceCheck(Base, _Dictizable):
 TABLES = [
     Agreement.__table__,
     LedgerEntry.__table__,
+    LedgerCheckpoint.__table__,
     PartnerApplication.__table__,
     MembershipRequest.__table__,
     IndicatorSource.__table__,
