@@ -81,6 +81,10 @@ def search(context: dict[str, Any], resource_id: str, **params: Any) -> dict[str
         (" , ", []),
         (None, []),
         (["people", " households", "people"], ["people", "households"]),
+        # What the API stored for a JSON list before the schema made one form (issue 13).
+        ('["small", "households"]', ["small", "households"]),
+        ("['small', 'households']", ["small", "households"]),
+        ('["small"', ["small"]),
     ],
 )
 def test_count_columns_are_parsed(value: Any, expected: list[str]) -> None:
@@ -89,6 +93,13 @@ def test_count_columns_are_parsed(value: Any, expected: list[str]) -> None:
 
 def test_count_columns_of_a_resource_without_them() -> None:
     assert suppression.count_columns({}) == []
+
+
+@pytest.mark.parametrize("value", [5, {"a": "b"}, ["households", 3]])
+def test_count_columns_that_cannot_be_read_match_no_column(value: Any) -> None:
+    """Fails closed: an unreadable value names no column, so the table's view treats every column
+    as a count (TestCreateView.test_a_count_column_the_table_lacks_suppresses_every_column)."""
+    assert suppression.count_columns({"count_columns": value}) == [suppression.UNREADABLE]
 
 
 @pytest.mark.parametrize(
@@ -197,7 +208,7 @@ class TestCreateView:
 
         with get_write_engine().begin() as conn:
             applied = suppression.create_view(
-                conn, resource_id, FIELDS, ["households", "Persons", "hh: total", "not a column"], THRESHOLD
+                conn, resource_id, FIELDS, ["households", "Persons", "hh: total"], THRESHOLD
             )
 
         assert applied == ["households", "persons", "hh: total"]  # a name's case does not matter
@@ -214,8 +225,28 @@ class TestCreateView:
         assert suppression.view_state(resource_id) == {
             "threshold": THRESHOLD,
             "columns": ["households", "persons", "hh: total"],
-            "count_columns": ["households", "Persons", "hh: total", "not a column"],
+            "count_columns": ["households", "Persons", "hh: total"],
+            "unresolved": [],
         }
+
+    def test_a_count_column_the_table_lacks_suppresses_every_column(
+        self, organization: dict[str, Any]
+    ) -> None:
+        """A name that matches no column (a typo, a column renamed in a new file) cannot say which
+        columns count people: the view fails closed and treats every column as a count."""
+        dataset = public_dataset(organization["id"])
+        resource_id = datastore_table(dataset, FIELDS, RECORDS)
+        with get_write_engine().begin() as conn:
+            applied = suppression.create_view(conn, resource_id, FIELDS, ["housholds"], THRESHOLD)
+
+        assert applied == ["area", "households", "persons", "hh: total", "share %"]
+        got = rows(suppression.view_name(resource_id))
+        assert [r["households"] for r in got] == [public(hh) for hh, _p, _t, _pt in COUNTS]
+        assert [r["persons"] for r in got] == [public(p) for _h, p, _t, _pt in COUNTS]
+        assert [r["share %"] for r in got] == [None] * len(COUNTS)  # 0.25 is between 0 and 11
+        assert [r["area"] for r in got] == AREAS  # text that is not a number is shown
+        assert matching(suppression.view_name(resource_id), "Birch") == []  # no full text at all
+        assert suppression.view_state(resource_id)["unresolved"] == ["housholds"]
 
     def test_full_text_of_the_view_leaves_out_the_counts(self, organization: dict[str, Any]) -> None:
         dataset = public_dataset(organization["id"])
@@ -302,7 +333,7 @@ class TestWhoReadsWhat:
         resource_id = table["resource_id"]
         shown = search(ANONYMOUS, resource_id)
         assert shown["resource_id"] == resource_id
-        assert shown["suppressed"] == {"columns": ["households"], "threshold": THRESHOLD}
+        assert shown["suppressed"] == {"columns": ["households"], "threshold": THRESHOLD, "unresolved": []}
         assert [r["households"] for r in shown["records"]] == [public(hh) for hh in HOUSEHOLDS]
         registered = search(as_user(person()), resource_id)
         assert [r["households"] for r in registered["records"]] == [public(hh) for hh in HOUSEHOLDS]
@@ -351,7 +382,7 @@ class TestWhoReadsWhat:
         )
 
         shown = search(ANONYMOUS, resource_id)
-        assert shown["suppressed"] == {"columns": ["households"], "threshold": 20}
+        assert shown["suppressed"] == {"columns": ["households"], "threshold": 20, "unresolved": []}
         assert [r["households"] for r in shown["records"]] == [public(hh, 20) for hh in HOUSEHOLDS]
 
     def test_the_view_follows_changes_of_the_table_through_the_api(self, table: dict[str, Any]) -> None:
@@ -377,7 +408,80 @@ class TestWhoReadsWhat:
         )
         shown = search(ANONYMOUS, resource_id)
         assert [f["id"] for f in shown["fields"]] == ["_id", "area"]
-        assert shown["suppressed"] == {"columns": [], "threshold": THRESHOLD}
+        # The count column named is gone: the view cannot tell what counts people, so every column
+        # is treated as one (fail closed); the area names are text, and shown.
+        assert shown["suppressed"] == {
+            "columns": ["area"],
+            "threshold": THRESHOLD,
+            "unresolved": ["households"],
+        }
+        assert [r["area"] for r in shown["records"]] == AREAS[: len(TABLE)]
+
+
+# --- count columns as the API takes them (issue 13: a JSON list was stored as text and matched
+# nothing, so the public read every small count) ---------------------------------------------------
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_datastore", "clean_index")
+class TestCountColumnsThroughTheApi:
+    def test_a_list_is_stored_as_comma_separated_text_and_suppresses(
+        self, organization: dict[str, Any]
+    ) -> None:
+        dataset = public_dataset(organization["id"])
+        resource_id = datastore_table(
+            dataset, TABLE_FIELDS, TABLE, count_columns=["households", " Households"]
+        )
+
+        assert call_action("resource_show", id=resource_id)["count_columns"] == "households, Households"
+        shown = search(ANONYMOUS, resource_id)
+        assert shown["suppressed"] == {"columns": ["households"], "threshold": THRESHOLD, "unresolved": []}
+        assert [r["households"] for r in shown["records"]] == [public(hh) for hh in HOUSEHOLDS]
+
+    def test_comma_separated_text_is_stored_in_the_same_form(self, organization: dict[str, Any]) -> None:
+        dataset = public_dataset(organization["id"])
+        resource_id = datastore_table(dataset, TABLE_FIELDS, TABLE, count_columns=" households ,, area ")
+        assert call_action("resource_show", id=resource_id)["count_columns"] == "households, area"
+
+    @pytest.mark.parametrize("value", [["households", 3], {"a": "b"}, 7, ["house\x00holds"]])
+    def test_a_value_that_is_not_names_is_refused(self, organization: dict[str, Any], value: Any) -> None:
+        dataset = public_dataset(organization["id"])
+        resource_id = datastore_table(dataset, TABLE_FIELDS, TABLE, count_columns="households")
+        with pytest.raises(tk.ValidationError) as refused:
+            call_action("resource_patch", id=resource_id, count_columns=value)
+        assert "count_columns" in refused.value.error_dict
+        assert call_action("resource_show", id=resource_id)["count_columns"] == "households"
+
+    def test_a_column_the_table_lacks_is_refused(self, organization: dict[str, Any]) -> None:
+        dataset = public_dataset(organization["id"])
+        resource_id = datastore_table(dataset, TABLE_FIELDS, TABLE, count_columns="households")
+
+        with pytest.raises(tk.ValidationError) as refused:
+            call_action("resource_patch", id=resource_id, count_columns=["households", "small"])
+
+        assert refused.value.error_dict["count_columns"] == [
+            "The table has no column small (its columns: area, households)"
+        ]
+        assert call_action("resource_show", id=resource_id)["count_columns"] == "households"
+        shown = search(ANONYMOUS, resource_id)
+        assert [r["households"] for r in shown["records"]] == [public(hh) for hh in HOUSEHOLDS]
+
+    def test_a_name_given_before_the_table_exists_and_not_in_it_hides_every_column(
+        self, organization: dict[str, Any]
+    ) -> None:
+        """No table to check the names against yet: the view made with the table fails closed."""
+        dataset = public_dataset(organization["id"])
+        resource_id = datastore_table(dataset, TABLE_FIELDS, TABLE, count_columns=["housholds"])
+
+        shown = search(ANONYMOUS, resource_id)
+
+        assert shown["suppressed"] == {
+            "columns": ["area", "households"],
+            "threshold": THRESHOLD,
+            "unresolved": ["housholds"],
+        }
+        assert [r["households"] for r in shown["records"]] == [public(hh) for hh in HOUSEHOLDS]
+        raw = search({"user": partners.site_user(), "ignore_auth": False}, resource_id)
+        assert [r["households"] for r in raw["records"]] == HOUSEHOLDS
 
 
 # --- end to end: an uploaded file, loaded by the worker ------------------------------------------
@@ -442,7 +546,11 @@ class TestPublicTable:
         for context in (ANONYMOUS, as_user(readers["registered"]), as_user(readers["unsigned"])):
             shown = search(context, resource_id)
             assert picked(shown["records"]) == expected(suppressed=True), context
-            assert shown["suppressed"] == {"columns": list(COUNT_COLUMNS), "threshold": THRESHOLD}
+            assert shown["suppressed"] == {
+                "columns": list(COUNT_COLUMNS),
+                "threshold": THRESHOLD,
+                "unresolved": [],
+            }
             assert shown["total"] == len(expected(suppressed=True))
 
         raw = search(as_user(readers["partner"]), resource_id)

@@ -54,6 +54,8 @@ from ckanext.datastore.backend.postgres import get_read_engine, get_write_engine
 log = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLD = 11
+# What an unreadable count_columns value counts as: a name that matches no column.
+UNREADABLE = "(count_columns unreadable)"
 VIEW_SUFFIX = "_public"
 MAX_IDENTIFIER = 63  # PostgreSQL's NAMEDATALEN - 1, in bytes
 
@@ -77,12 +79,38 @@ def not_ready_message() -> str:
 # --- the settings ---------------------------------------------------------------------------------
 
 
+def parse_count_columns(value: Any) -> list[str]:
+    """Count column names from what a resource holds or is given: a list, comma-separated text, or
+    a JSON list as text (what the API stored before the schema made one form). Names stripped (of
+    quotes too), without empty names or repeats, in the order given.
+
+    :raises ValueError: a value of another type, or a list with an item that is not text
+    """
+    if value is None:
+        return []
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = value.strip().strip("[]")
+    if isinstance(value, list | tuple):
+        if not all(isinstance(name, str) for name in value):
+            raise ValueError("count column names must be text")
+        names = list(value)
+    elif isinstance(value, str):
+        names = value.split(",")
+    else:
+        raise ValueError("count columns must be a list or comma-separated text")
+    return list(dict.fromkeys(n for n in (name.strip().strip("\"'").strip() for name in names) if n))
+
+
 def count_columns(resource: dict[str, Any]) -> list[str]:
-    """The resource's count columns: its comma-separated ``count_columns``, stripped, without empty
-    names or repeats, in the order given."""
-    value = resource.get("count_columns")
-    names = value if isinstance(value, list | tuple) else str(value or "").split(",")
-    return list(dict.fromkeys(n for n in (str(name).strip() for name in names) if n))
+    """The resource's count columns (:func:`parse_count_columns`). A value that cannot be read names
+    a column no table has, so that the table is treated as all counts (:func:`create_view`)."""
+    try:
+        return parse_count_columns(resource.get("count_columns"))
+    except ValueError:
+        return [UNREADABLE]
 
 
 def threshold(dataset: dict[str, Any]) -> int:
@@ -244,7 +272,7 @@ def _suppressed(column: str, typname: str, category: str, full_type: str, k: int
     return f"CAST(NULL AS {full_type})"
 
 
-def _matching(names: list[str], counts: Iterable[str]) -> set[str]:
+def matching(names: list[str], counts: Iterable[str]) -> set[str]:
     """The columns named as counts: exactly, or else ignoring case (all such columns, when a
     name matches several: a count left unsuppressed by a mistyped capital is the worse mistake)."""
     folded: dict[str, list[str]] = {}
@@ -268,8 +296,9 @@ def create_view(
     view, and the view's comment records the threshold and columns it was made with.
 
     :param fields: the table's columns, ``[{"id": ..., "type": ...}]`` (``_``-prefixed ones ignored)
-    :param counts: the count columns, matched to the table's exactly or else ignoring case; names
-        the table lacks are ignored
+    :param counts: the count columns, matched to the table's exactly or else ignoring case. When a
+        name matches no column, the view cannot tell which columns count people, so it fails
+        closed: every column is suppressed as a count, and the name is recorded as ``unresolved``
     :param threshold: counts from 1 to below it are suppressed (an integer of at least 1)
     :returns: the count columns suppressed in the view
     :raises ValueError: the table does not exist, a field is not one of its columns, or the
@@ -286,7 +315,8 @@ def create_view(
     missing = [n for n in names if n not in columns]
     if missing:
         raise ValueError(f"The table {resource_id} has no columns {missing}")
-    wanted = _matching(names, counts)
+    unresolved = [c for c in dict.fromkeys(counts) if not matching(names, [c])]
+    wanted = set(names) if unresolved else matching(names, counts)
     applied = [n for n in names if n in wanted]
     others = [identifier(n) for n in names if n not in wanted]
     full_text = f"to_tsvector(concat_ws(' ', {', '.join(others)}))" if others else "to_tsvector('')"
@@ -299,7 +329,12 @@ def create_view(
             select.append(identifier(name))
     _execute(conn, f"DROP VIEW IF EXISTS {view}")
     _execute(conn, f"CREATE VIEW {view} AS SELECT {', '.join(select)} FROM {identifier(resource_id)}")
-    made = {"threshold": k, "columns": applied, "count_columns": list(dict.fromkeys(counts))}
+    made = {
+        "threshold": k,
+        "columns": applied,
+        "count_columns": list(dict.fromkeys(counts)),
+        "unresolved": unresolved,
+    }
     comments = [f"COMMENT ON VIEW {view} IS {literal_string(json.dumps(made))}"]
     comments += [
         f"COMMENT ON COLUMN {view}.{identifier(name)} IS {literal_string(columns[name][4])}"
@@ -352,6 +387,14 @@ def _current(made: dict[str, Any] | None, dataset: dict[str, Any], resource: dic
         return False
     same_columns = made.get("count_columns") == count_columns(resource)
     return made.get("threshold") == threshold(dataset) and same_columns
+
+
+def table_columns(resource_id: str) -> list[str] | None:
+    """The names of the columns of the resource's DataStore table (``_``-prefixed ones left out), or
+    None if it has none. One query."""
+    with get_read_engine().connect() as conn:
+        fields = table_fields(conn, resource_id)
+    return None if fields is None else [f["id"] for f in fields]
 
 
 def table_fields(conn: sa.Connection, resource_id: str) -> list[dict[str, Any]] | None:
