@@ -5,6 +5,7 @@ from __future__ import annotations
 from ckan.tests import factories as ckan_factories
 from ckan.tests.factories import (  # noqa: F401  (re-exported for the tests)
     APIToken,
+    Group,
     Resource,
     Sysadmin,
     SysadminWithToken,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from bs4 import BeautifulSoup
 from ckan.tests.helpers import call_action
 
 from tests import factories, partners
+from tests.web import field_error
 
 
 @pytest.fixture
@@ -129,3 +131,118 @@ class TestDatasetForm:
             )["count"]
             == 0
         )
+
+
+# --- URL fields: web links (http or https) only ----------------------------------------------------
+
+BAD_URLS = [
+    "javascript:alert(5)",
+    "JavaScript:alert(5)",
+    " javascript:alert(5)",
+    "\tjavascript:alert(5)",
+    "java\nscript:alert(5)",
+    "data:text/html,<script>alert(5)</script>",
+    "ftp://x",
+    "https://",
+    "detroitmi.gov/x",
+]
+GOOD_URL = "https://detroitmi.gov/x"
+URL_ERROR = ["Must be a web address starting with http:// or https://"]
+
+
+def _api(app: Any, action: str, user: dict[str, Any], data: dict[str, Any]) -> Any:
+    return app.post(f"/api/action/{action}", json=data, headers={"Authorization": user["token"]})
+
+
+def _refused(response: Any) -> dict[str, Any]:
+    assert response.status_code == 409, response.body
+    return response.json["error"]
+
+
+@pytest.mark.usefixtures("with_plugins")
+class TestUrlFields:
+    def test_the_datasets_source_url(self, app: Any, editor: dict[str, Any]) -> None:
+        dataset = {
+            "name": "laptop-loans-2024",
+            "owner_org": editor["org"]["id"],
+            "geography_level": "tract",
+            "contains_personal_data": "no",
+        }
+        for bad in BAD_URLS:
+            error = _refused(_api(app, "package_create", editor, {**dataset, "url": bad}))
+            assert error["url"] == URL_ERROR, repr(bad)
+        assert call_action("package_search", q="name:laptop-loans-2024", include_private=True)["count"] == 0
+
+        created = _api(app, "package_create", editor, {**dataset, "url": GOOD_URL}).json["result"]
+        assert created["url"] == GOOD_URL
+        assert (
+            _api(app, "package_patch", editor, {"id": created["id"], "url": ""}).json["result"]["url"] == ""
+        )
+
+    def test_a_resources_link(self, app: Any, editor: dict[str, Any]) -> None:
+        dataset = factories.Dataset(owner_org=editor["org"]["id"])
+        for bad in BAD_URLS:
+            error = _refused(_api(app, "resource_create", editor, {"package_id": dataset["id"], "url": bad}))
+            assert error["url"] == URL_ERROR, repr(bad)
+        assert call_action("package_show", id=dataset["id"])["resources"] == []
+
+        created = _api(app, "resource_create", editor, {"package_id": dataset["id"], "url": GOOD_URL})
+        assert created.json["result"]["url"] == GOOD_URL
+
+    def test_an_uploaded_file_is_named_by_its_file_name(
+        self, editor: dict[str, Any], upload: Callable[..., dict[str, Any]]
+    ) -> None:
+        dataset = factories.Dataset(owner_org=editor["org"]["id"])
+
+        resource = upload(dataset["id"], b"geoid,households\n1,2\n", "households.csv", format="CSV")
+
+        assert resource["url_type"] == "upload"
+        assert resource["url"].endswith(f"/resource/{resource['id']}/download/households.csv")
+
+    def test_the_organizations_website(self, app: Any, editor: dict[str, Any]) -> None:
+        sysadmin = factories.SysadminWithToken()
+        for bad in BAD_URLS:
+            org = {"name": "eastside-tech", "sector": "nonprofit", "website": bad}
+            refused = _refused(_api(app, "organization_create", sysadmin, org))
+            assert refused["website"] == URL_ERROR, repr(bad)
+            patch = {"id": editor["org"]["id"], "website": bad}
+            assert _refused(_api(app, "organization_patch", sysadmin, patch))["website"] == URL_ERROR
+        assert "website" not in call_action("organization_show", id=editor["org"]["id"])
+
+        patched = _api(app, "organization_patch", sysadmin, {"id": editor["org"]["id"], "website": GOOD_URL})
+        assert patched.status_code == 200
+        assert call_action("organization_show", id=editor["org"]["id"])["website"] == GOOD_URL
+
+    def test_the_partner_applications_website(self, app: Any, agreement: dict[str, Any]) -> None:
+        application = {
+            "organization_title": "Eastside Tech Hub",
+            "sector": "nonprofit",
+            "contact_name": "Dana Reyes",
+            "contact_email": "dana@eastside.example.org",
+            "data_description": "Laptops lent by neighborhood.",
+        }
+        applicant = factories.UserWithToken()
+        for bad in BAD_URLS:
+            error = _refused(
+                _api(app, "cd3p_partner_application_create", applicant, {**application, "website": bad})
+            )
+            assert list(error) == ["website", "__type"], repr(bad)
+
+        made = _api(app, "cd3p_partner_application_create", applicant, {**application, "website": GOOD_URL})
+        assert made.json["result"]["website"] == GOOD_URL
+
+    def test_the_form_shows_the_error_next_to_the_field(self, app: Any, editor: dict[str, Any]) -> None:
+        headers, token = _form(app, editor)
+
+        response = app.post(
+            "/dataset/new",
+            data={**_fields(editor, url="javascript:alert(5)"), "_csrf_token": token},
+            headers=headers,
+        )
+
+        assert response.status_code == 200
+        page = BeautifulSoup(response.body, "html.parser")
+        assert URL_ERROR[0] in field_error(page, "field-url")
+        assert page.find("input", {"name": "url"})["value"] == "javascript:alert(5)"  # kept, as text
+        assert not page.select('a[href^="javascript:"]')
+        assert call_action("package_search", q="name:laptop-loans-2024", include_private=True)["count"] == 0

@@ -7,10 +7,14 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
+from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
 
+from ckanext.cd3p import checks
+from ckanext.cd3p.logic import validators
 from tests import factories
+from tests.web import Browser, is_login_redirect
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
@@ -72,6 +76,58 @@ class TestPages:
         assert "<script>alert('x')</script>" not in response.body
         assert "&lt;script&gt;" in response.body
 
+    def test_methodology_and_limitations_are_markdown_without_html(self, app: Any) -> None:
+        dataset = factories.Dataset(
+            owner_org=factories.Organization()["id"],
+            methodology="**bold** <script>alert(1)</script>",
+            limitations="Margins of error: *see* ![pixel](https://evil.example/p.gif)",
+        )
+
+        response = app.get(f"/dataset/{dataset['name']}")
+
+        assert response.status_code == 200
+        page = BeautifulSoup(response.body, "html.parser")
+        cells = {
+            th.get_text(strip=True): th.find_next_sibling("td")
+            for th in page.select(".cd3p-about th.dataset-label")
+        }
+        methodology, limitations = cells["Methodology"], cells["Known limitations"]
+        assert str(methodology.find("strong")) == "<strong>bold</strong>"
+        assert methodology.get_text(" ", strip=True) == "bold alert(1)"  # the tag is gone, not shown
+        assert "<script>alert(1)" not in response.body
+        assert str(limitations.find("em")) == "<em>see</em>"
+        assert limitations.find("img") is None and "evil.example" not in response.body
+        assert limitations.get_text(" ", strip=True) == "Margins of error: see pixel"
+
+    def test_a_stored_url_that_is_not_a_web_link_is_shown_as_text(
+        self, app: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        with monkeypatch.context() as before_the_check:  # values stored before URLs were checked
+            before_the_check.setattr(validators, "http_url", lambda value: value)
+            org = factories.Organization(website="javascript:alert(5)")
+            dataset = factories.Dataset(owner_org=org["id"], url="javascript:alert(5)")
+        assert call_action("package_show", id=dataset["id"])["url"] == "javascript:alert(5)"
+
+        dataset_page = BeautifulSoup(app.get(f"/dataset/{dataset['name']}").body, "html.parser")
+        about = BeautifulSoup(app.get(f"/organization/about/{org['name']}").body, "html.parser")
+
+        assert not dataset_page.select('[href*="javascript:"]')
+        assert [s.get_text() for s in dataset_page.select(".cd3p-not-a-link")] == ["javascript:alert(5)"]
+        # The organization's about page (scheming's) lists every field as text, the website too.
+        assert not about.select('[href*="javascript:"]')
+        website = next(dt for dt in about.select("dt") if dt.get_text(strip=True) == "Website:")
+        assert website.find_next_sibling("dd").get_text(strip=True) == "javascript:alert(5)"
+
+    def test_a_web_link_is_a_link(self, app: Any) -> None:
+        dataset = factories.Dataset(
+            owner_org=factories.Organization()["id"], url="https://detroitmi.gov/data?a=1&b=<2>"
+        )
+
+        page = BeautifulSoup(app.get(f"/dataset/{dataset['name']}").body, "html.parser")
+
+        source = page.select_one('.cd3p-about td[property="foaf:homepage"] a')
+        assert (source["href"], source.get_text()) == ("https://detroitmi.gov/data?a=1&b=<2>",) * 2
+
     def test_unknown_dataset_is_a_404(self, app: Any) -> None:
         assert app.get("/dataset/no-such-dataset", status=404).status_code == 404
 
@@ -98,6 +154,73 @@ class TestResourceViews:
         views = call_action("resource_view_list", id=resource["id"])
 
         assert [v["view_type"] for v in views] == ["image_view"]
+
+
+CSV = b"geoid,households\n26163500100,120\n26163500200,95\n"
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_index")
+class TestDownloadBeforeTheCheck:
+    """A file is for everyone only once it has passed its check: until then (pending here, as this
+    test environment runs no worker) only the dataset's editors and sysadmins may download it."""
+
+    @pytest.fixture
+    def pending(self, partner: dict[str, Any], put: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+        dataset = factories.Dataset(owner_org=partner["org"]["id"], access_level="public")
+        resource = put(CSV, "households.csv", dataset)
+        assert checks.latest(resource["id"]).state == "pending"
+        return {
+            **partner,
+            "url": f"/dataset/{dataset['id']}/resource/{resource['id']}/download/households.csv",
+            "resource": resource,
+        }
+
+    def _as(self, app: Any, url: str, user: dict[str, Any]) -> Any:
+        return app.get(url, headers={"Authorization": user["token"]}, follow_redirects=False)
+
+    def test_visitors_are_sent_to_log_in(self, app: Any, pending: dict[str, Any]) -> None:
+        assert is_login_redirect(Browser(app).get(pending["url"]))
+
+    def test_registered_users_who_may_not_edit_it_are_refused(
+        self, app: Any, pending: dict[str, Any]
+    ) -> None:
+        outsider = factories.UserWithToken()
+        for user in (outsider, pending["member"]):
+            response = self._as(app, pending["url"], user)
+            assert response.status_code == 403, user["name"]
+            assert "not passed its check" in response.body
+
+    def test_the_datasets_editors_and_sysadmins_download_it(
+        self, app: Any, pending: dict[str, Any], sysadmin: dict[str, Any]
+    ) -> None:
+        for user in (pending["editor"], pending["admin"], sysadmin):
+            response = self._as(app, pending["url"], user)
+            assert (response.status_code, response.body.encode()) == (200, CSV), user["name"]
+
+    @pytest.mark.parametrize("state", ["held", "failed"])
+    def test_a_held_or_failed_file_is_refused_too(
+        self, app: Any, pending: dict[str, Any], state: str
+    ) -> None:
+        _set_check(pending["resource"]["id"], state)
+
+        assert is_login_redirect(Browser(app).get(pending["url"]))
+        assert self._as(app, pending["url"], factories.UserWithToken()).status_code == 403
+
+    def test_once_passed_everyone_downloads_it(self, app: Any, pending: dict[str, Any]) -> None:
+        _set_check(pending["resource"]["id"], "passed")
+
+        response = Browser(app).get(pending["url"])
+
+        assert (response.status_code, response.get_data()) == (200, CSV)
+        assert self._as(app, pending["url"], factories.UserWithToken()).status_code == 200
+
+
+def _set_check(resource_id: str, state: str) -> None:
+    """What the check job would have decided (this environment runs no worker)."""
+    check = checks.latest(resource_id)
+    assert check is not None
+    check.state = state
+    model.Session.commit()
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")

@@ -14,7 +14,7 @@ load's progress and log are kept in its report.
 A file is **held** when it appears to hold personal data and its dataset is not both marked
 "contains personal data" and organization-only. The dataset is then made organization-only (a
 dataset change, so it is in the dataset's activity), the file is not loaded, and only the
-organization's admins and sysadmins may download it (:func:`may_download`). The uploader reads the
+organization's admins and sysadmins may download it (:func:`download_refused`). The uploader reads the
 report on the resource page and either uploads the file again without the flagged columns (a new
 fingerprint, so a new check) or marks the dataset as personal and organization-only, which checks
 the file again. Sysadmins see held files in a queue and may release a false alarm, which loads it.
@@ -463,18 +463,41 @@ def release(check: ResourceCheck, user: str, reason: str) -> None:
     enqueue(check.resource_id, check.id)  # loaded without holding it again (see run)
 
 
-def may_download(resource_id: str, user_name: str) -> bool:
-    """A held file is for its organization's admins and sysadmins only."""
+def download_refused(resource_id: str, user_name: str) -> str | None:
+    """Why the user may not download the resource's file, as far as its check goes, or None if they
+    may (the dataset's own visibility is package_show's, which CKAN's download view checks).
+
+    A file is for everyone who may see its dataset once it has passed its check, or when it has
+    none (only tables are checked). Until then it is for sysadmins and those who may edit the
+    dataset (a pending or failed check: nobody has read the file yet); and a held file, which
+    appears to hold personal data, for its organization's admins and sysadmins only.
+    """
     check = latest(resource_id)
-    if check is None or check.state != "held":
-        return True
-    if authz.is_sysadmin(user_name):
-        return True
-    dataset = model.Package.get(check.package_id)
-    return bool(
-        dataset is not None
-        and dataset.owner_org
-        and authz.users_role_for_group_or_org(dataset.owner_org, user_name) == "admin"
+    if check is None or check.state == "passed" or authz.is_sysadmin(user_name):
+        return None
+    if check.state == "held":
+        dataset = model.Package.get(check.package_id)
+        if (
+            user_name
+            and dataset is not None
+            and dataset.owner_org
+            and authz.users_role_for_group_or_org(dataset.owner_org, user_name) == "admin"
+        ):
+            return None
+        return tk._(
+            "This file is held: it appears to contain personal data, so only its "
+            "organization's admins may download it."
+        )
+    if user_name:
+        try:
+            tk.check_access("package_update", {"user": user_name}, {"id": check.package_id})
+        except tk.NotAuthorized:
+            pass
+        else:
+            return None
+    return tk._(
+        "This file has not passed its check before loading yet, so only the dataset's editors may "
+        "download it."
     )
 
 

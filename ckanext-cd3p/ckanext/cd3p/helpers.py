@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+from collections.abc import Iterator
 from typing import Any
 
+import bleach
+from bleach import html5lib_shim
 from ckan import model
+from ckan.lib.helpers import MARKDOWN_ATTRIBUTES, MARKDOWN_TAGS
 from ckan.plugins import toolkit as tk
+from markupsafe import Markup
 
 from ckanext.cd3p import geography, indicators, search, suppression
+from ckanext.cd3p.logic import validators
 
 __all__ = [
     "cd3p_about_groups",
@@ -24,9 +31,11 @@ __all__ = [
     "cd3p_format_ratio",
     "cd3p_format_value",
     "cd3p_geographic_coverage_choices",
+    "cd3p_http_url",
     "cd3p_indicators_fed_by",
     "cd3p_is_member",
     "cd3p_load_phase",
+    "cd3p_markdown",
     "cd3p_organization_sector",
     "cd3p_resource_check",
     "cd3p_sector_label",
@@ -39,6 +48,42 @@ __all__ = [
 def cd3p_geographic_coverage_choices(field: dict[str, Any]) -> list[dict[str, str]]:
     """Choices of the geographic coverage select: the city, its districts and neighborhoods."""
     return geography.coverage_choices()
+
+
+def cd3p_http_url(value: Any) -> str | None:
+    """The value if it is a web link (http or https, see :func:`validators.http_url`), else None:
+    a page links a URL field only then, and shows anything else (a value stored before URLs were
+    checked) as text."""
+    return validators.http_url(value)
+
+
+class _ImagesAsText(html5lib_shim.Filter):
+    """Each image becomes its alt text (escaped when the HTML is written out): no remote picture."""
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for token in super().__iter__():
+            if token["type"] in ("StartTag", "EmptyTag") and token["name"] == "img":
+                alt = token["data"].get((None, "alt"))  # as written in the HTML, entities and all
+                if alt:
+                    yield {"type": "Characters", "data": html.unescape(alt)}
+                continue
+            yield token
+
+
+_WITHOUT_IMAGES = bleach.Cleaner(
+    tags=MARKDOWN_TAGS, attributes=MARKDOWN_ATTRIBUTES, strip=True, filters=[_ImagesAsText]
+)
+
+
+def cd3p_markdown(text: str | None) -> Markup:
+    """Markdown as CKAN renders it (``h.render_markdown``: raw HTML stripped, links to http(s) and
+    mailto only), without images: each is shown as its alt text, so that a page never makes its
+    reader's browser fetch a remote picture (a tracking pixel). For the agreement's text and the
+    dataset's Markdown fields (``scheming/display_snippets/markdown.html``)."""
+    if not text:
+        return Markup("")
+    rendered = tk.h.render_markdown(text, auto_link=False)
+    return Markup(_WITHOUT_IMAGES.clean(str(rendered)))  # sanitized by bleach just now
 
 
 def cd3p_facet_label(item: dict[str, Any]) -> str:

@@ -57,6 +57,7 @@ class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels):
 
     # IPackageController
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        visibility.unindex_steward(pkg_dict)
         return search.index_fields(pkg_dict)
 
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:

@@ -6,7 +6,8 @@ resource page (``templates/package/resource_read.html``).
   data and organization-only, then check (and load) the file again
 - ``/ckan-admin/checks``: sysadmins' queue of held (or failed) files; ``POST .../<resource_id>/release``
 
-A held file may be downloaded only by its organization's admins and sysadmins, and the file of a
+A file that has not passed its check may be downloaded only by the dataset's editors (a held file
+only by its organization's admins) and sysadmins, and the file of a
 table with suppressed small counts only by those who read the raw table: CKAN's download route is
 guarded before it runs (:func:`guard_download`).
 """
@@ -20,6 +21,7 @@ from ckan.types import Response
 from flask import Blueprint, request
 
 from ckanext.cd3p import checks, suppression, views
+from ckanext.cd3p.common import inputs
 
 cd3p_checks = Blueprint("cd3p_checks", __name__)
 
@@ -70,24 +72,21 @@ def admin_release(resource_id: str) -> Response:
 
 
 def guard_download() -> Any:
-    """Before CKAN's resource download view: a held file is for its organization's admins and
-    sysadmins only (everyone else gets a 403, visitors the login page first). The file of a table
-    with suppressed small counts is, for those who read its public view, the view's DataStore dump
-    (a redirect)."""
+    """Before CKAN's resource download view: a file that has not passed its check is for the
+    dataset's editors (a held one for its organization's admins) and sysadmins only, see
+    :func:`checks.download_refused` (everyone else gets a 403, visitors the login page first). The
+    file of a table with suppressed small counts is, for those who read its public view, the view's
+    DataStore dump (a redirect)."""
     endpoint = request.endpoint or ""
     if not endpoint.endswith("resource.download"):
         return None
-    resource_id = (request.view_args or {}).get("resource_id") or ""
+    resource_id = inputs.text_id((request.view_args or {}).get("resource_id"))
+    if resource_id is None:  # no resource has that id: CKAN's view answers, without a look-up of ours
+        return views._not_found(tk.ObjectNotFound(tk._("Resource not found")))
     user = views._user_name()
-    if not checks.may_download(resource_id, user):
-        return views._refuse(
-            tk.NotAuthorized(
-                tk._(
-                    "This file is held: it appears to contain personal data, so only its "
-                    "organization's admins may download it."
-                )
-            )
-        )
+    refused = checks.download_refused(resource_id, user)
+    if refused is not None:
+        return views._refuse(tk.NotAuthorized(refused))
     if suppression.for_caller({"user": user}, resource_id) is not None:
         return tk.redirect_to("datastore.dump", resource_id=resource_id)
     return None
@@ -102,5 +101,6 @@ cd3p_checks.add_url_rule(
     "/ckan-admin/checks/<resource_id>/release", view_func=admin_release, methods=["POST"]
 )
 cd3p_checks.before_app_request(guard_download)
+cd3p_checks.before_request(views.check_path)
 cd3p_checks.register_error_handler(tk.NotAuthorized, views._refuse)
 cd3p_checks.register_error_handler(tk.ObjectNotFound, views._not_found)
