@@ -63,3 +63,19 @@ def wait_for_load(resource_id: str, timeout: float = 120, after: str | None = No
             return found
         time.sleep(0.3)
     pytest.fail(f"the load of {resource_id} did not end within {timeout}s: {found}")
+
+
+def tract_table(package: dict[str, Any]) -> dict[str, Any]:
+    """A link resource of the dataset with a one-row DataStore table of a Detroit tract's households
+    (made by datastore_create: no file, so no check and no load)."""
+    from tests import factories
+
+    resource = factories.Resource(package_id=package["id"], url="http://example.com/d.csv", format="CSV")
+    call_action(
+        "datastore_create",
+        resource_id=resource["id"],
+        force=True,
+        fields=[{"id": "geoid", "type": "text"}, {"id": "households", "type": "int"}],
+        records=[{"geoid": "26163500100", "households": 812}],
+    )
+    return resource

@@ -13,11 +13,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from bs4 import BeautifulSoup
+from ckan import model
 from ckan.plugins import toolkit as tk
-from ckan.tests.helpers import call_action
+from ckan.tests.helpers import call_action, call_auth
 
-from ckanext.cd3p import views
+from ckanext.cd3p import geography, views
+from ckanext.cd3p import ledger as ledger_module
+from ckanext.cd3p.model import IndicatorSource, ResourceCheck
+from ckanext.cd3p.plugin import Cd3pPlugin
 from tests import factories, partners
 from tests.web import PASSWORD, Browser, field_error, is_login_redirect, person, soup, text
 
@@ -110,6 +115,26 @@ class TestAgreementPage:
         # Anonymous visitors are invited to log in; there is no form to post.
         assert page.select_one(".cd3p-acknowledge-form") is None
         assert page.select_one(".cd3p-acknowledge a[href*='/user/login']") is not None
+
+    def test_the_text_shows_no_remote_image(self, app: Any, clean_db: None) -> None:
+        context = site()
+        body = (
+            "## Terms\n\n"
+            "Read this ![tracking pixel](https://evil.example/p.gif) carefully.\n\n"
+            '<img src="https://evil.example/q.gif" alt="raw">\n\n'
+            "![ref pixel][px]\n\n[px]: https://evil.example/r.gif\n"
+        )
+        call_action("cd3p_agreement_create", context, version="pixel-1", title="Pixel test", body=body)
+        call_action("cd3p_agreement_activate", context, id="pixel-1")
+
+        response = app.get("/agreement")
+
+        assert response.status_code == 200
+        text_block = BeautifulSoup(response.body, "html.parser").select_one(".cd3p-agreement-text")
+        assert text_block.select("img") == []
+        assert "evil.example" not in response.body
+        paragraphs = [p.get_text(" ", strip=True) for p in text_block.select("p")]
+        assert paragraphs == ["Read this tracking pixel carefully.", "raw", "ref pixel"]  # the alt texts
 
     def test_nothing_active_yet(self, app: Any, clean_db: None) -> None:
         response = app.get("/agreement")
@@ -241,6 +266,88 @@ class TestAgreementAdmin:
         response = browser.get("/ckan-admin/agreements/2027-1/edit")
         assert response.status_code == 302
         assert "only drafts can be changed" in text(browser.get("/ckan-admin/agreements"))
+
+    def test_a_draft_nobody_signed_is_deleted_and_a_signed_version_is_kept(
+        self, app: Any, agreement: dict[str, Any], sysadmin: Any
+    ) -> None:
+        draft = call_action("cd3p_agreement_create", site(), version="2027-1", title="Next", body="Next")
+        browser = Browser(app, sysadmin)
+        page = browser.page("/ckan-admin/agreements")
+        active_row = page.select_one("tr[data-version='template-1']")
+        assert active_row.find("form", action=lambda a: a and a.endswith("/delete")) is None
+        delete = page.select_one("tr[data-version='2027-1']").find(
+            "form", action=lambda a: a and a.endswith("/delete")
+        )
+
+        response = browser.post(delete["action"], {})
+
+        assert response.status_code == 302
+        assert [a["version"] for a in call_action("cd3p_agreement_list", site())] == ["template-1"]
+        assert "Draft 2027-1 deleted." in text(browser.get("/ckan-admin/agreements"))
+        with pytest.raises(tk.ObjectNotFound):
+            call_action("cd3p_agreement_show", site(), id=draft["id"])
+
+        # The active version stays, through the page and the API.
+        response = browser.post(f"/ckan-admin/agreements/{agreement['id']}/delete", {})
+        assert response.status_code == 302
+        assert "Only a draft can be deleted; version template-1 is active" in text(
+            browser.get("/ckan-admin/agreements")
+        )
+        with pytest.raises(tk.ValidationError, match="Only a draft can be deleted"):
+            call_action("cd3p_agreement_delete", site(), id="template-1")
+        assert call_action("cd3p_agreement_show", site(), id="template-1")["state"] == "active"
+
+    def test_only_sysadmins_delete_drafts(self, app: Any, agreement: dict[str, Any], sysadmin: Any) -> None:
+        call_action("cd3p_agreement_create", site(), version="2027-1", title="Next", body="Next")
+        admin = person(token=True)
+        partners.organization(admin, name="tech-town")
+        response = app.post(
+            "/api/action/cd3p_agreement_delete",
+            json={"id": "2027-1"},
+            headers={"Authorization": admin["token"]},
+        )
+        assert response.status_code == 403
+        assert Browser(app, admin).post("/ckan-admin/agreements/2027-1/delete", {}).status_code == 403
+        assert is_login_redirect(Browser(app).post("/ckan-admin/agreements/2027-1/delete", {}))
+        assert app.post("/api/action/cd3p_agreement_delete", json={"id": "2027-1"}).status_code == 403
+        for context in ({"user": admin["name"]}, {"user": None}):
+            with pytest.raises(tk.NotAuthorized):
+                call_auth("cd3p_agreement_delete", {**context, "model": model}, id="2027-1")
+        assert call_auth("cd3p_agreement_delete", {"user": sysadmin["name"], "model": model}, id="2027-1")
+        assert {a["version"] for a in call_action("cd3p_agreement_list", site())} == {"2027-1", "template-1"}
+
+    def test_a_retired_version_is_not_deleted(
+        self, app: Any, agreement: dict[str, Any], sysadmin: Any
+    ) -> None:
+        partners.active_agreement("2027-1")  # template-1 is retired
+
+        response = app.post(
+            "/api/action/cd3p_agreement_delete",
+            json={"id": "template-1"},
+            headers={"Authorization": sysadmin["token"]},
+        )
+
+        assert response.status_code == 409
+        assert "Only a draft can be deleted; version template-1 is retired" in response.json["error"]["id"][0]
+        states = {a["version"]: a["state"] for a in call_action("cd3p_agreement_list", site())}
+        assert states == {"2027-1": "active", "template-1": "retired"}
+
+    def test_a_draft_the_ledger_names_is_kept(self, agreement: dict[str, Any]) -> None:
+        """No action signs or acknowledges a draft; were an entry to name one, the draft stays."""
+        draft = call_action("cd3p_agreement_create", site(), version="2027-1", title="Next", body="Next")
+        ledger_module.append(
+            kind="acknowledge",
+            agreement_id=draft["id"],
+            agreement_version=draft["version"],
+            text_sha256=draft["text_sha256"],
+            user_id="someone",
+            user_name="someone",
+        )
+        model.Session.commit()
+
+        with pytest.raises(tk.ValidationError, match="The ledger names version 2027-1: it stays"):
+            call_action("cd3p_agreement_delete", site(), id="2027-1")
+        assert call_action("cd3p_agreement_show", site(), id="2027-1")["state"] == "draft"
 
     def test_invalid_version_is_shown_with_the_input_kept(
         self, app: Any, agreement: dict[str, Any], sysadmin: Any
@@ -384,6 +491,41 @@ class TestLedgerPages:
         assert "Alex Morgan, Executive Director" in first and entries[0]["entry_hash"][:12] in first
         assert first.split(" ")[2] == "UTC"  # time shown in UTC
 
+    def test_a_members_acknowledgement_for_another_organization_is_not_shown(
+        self, app: Any, partner: dict[str, Any]
+    ) -> None:
+        """Asking to join another partner records an acknowledgement naming it: it says whom the
+        member asked, so it is that organization's entry, not this one's (issue 13)."""
+        org = partner["org"]
+        other_admin = person(token=True)
+        other = partners.organization(other_admin, title="Brightmoor Makers", name="brightmoor")
+        # A member whose personal acknowledgement was withdrawn acknowledges again when asking to
+        # join the other organization: that entry names it.
+        member = partner["member"]
+        mine = ledger(user_id=member["id"], kind="acknowledge")
+        call_action("cd3p_signature_revoke", site(), id=mine[0]["id"], reason="Test: acknowledge again")
+        ask_to_join(other, member)
+        for_other = [e for e in ledger(user_id=member["id"], kind="acknowledge") if e["organization_id"]]
+        assert [e["organization_name"] for e in for_other] == ["brightmoor"]
+
+        shown = call_action(
+            "cd3p_signature_list", {"user": partner["admin"]["name"]}, organization_id=org["id"]
+        )["results"]
+        assert {e["organization_id"] for e in shown} <= {org["id"], None}
+        assert for_other[0]["id"] not in {e["id"] for e in shown}
+        page = app.get(
+            f"/organization/{org['name']}/ledger", headers={"Authorization": partner["admin"]["token"]}
+        )
+        assert page.status_code == 200
+        assert "brightmoor" not in page.get_data(as_text=True).lower()
+        rows = soup(page).select("table.cd3p-ledger tbody tr[data-entry-id]")
+        assert for_other[0]["id"] not in {r["data-entry-id"] for r in rows}
+
+        theirs = call_action(
+            "cd3p_signature_list", {"user": other_admin["name"]}, organization_id=other["id"]
+        )["results"]
+        assert for_other[0]["id"] in {e["id"] for e in theirs}
+
     def test_others_are_refused(self, app: Any, partner: dict[str, Any]) -> None:
         org = partner["org"]
         for path in (f"/organization/{org['name']}/ledger", f"/organization/{org['name']}/ledger.csv"):
@@ -478,6 +620,24 @@ class TestLedgerPages:
         response = app.get("/ckan-admin/ledger?verify=1", headers={"Authorization": sysadmin["token"]})
 
         assert "The chain is intact: 2 entries" in response.body
+
+    def test_verify_tells_the_newest_entries_were_removed(
+        self, app: Any, partner: dict[str, Any], sysadmin: dict[str, Any]
+    ) -> None:
+        newest = ledger()[-1]
+        session = model.Session
+        session.execute(sa.text("ALTER TABLE cd3p_signature DISABLE TRIGGER cd3p_signature_append_only"))
+        session.execute(sa.text("DELETE FROM cd3p_signature WHERE id = :id"), {"id": newest["id"]})
+        session.execute(sa.text("ALTER TABLE cd3p_signature ENABLE TRIGGER cd3p_signature_append_only"))
+        session.commit()
+
+        response = app.get("/ckan-admin/ledger?verify=1", headers={"Authorization": sysadmin["token"]})
+
+        alert = soup(response).select_one(".cd3p-verification.alert-danger").get_text(" ", strip=True)
+        assert alert == (
+            "The chain is BROKEN after 1 good entries: "
+            "the newest 1 entries were removed: the last checkpoint counts 2."
+        )
 
     def test_sysadmin_revokes_an_entry_with_a_reason(
         self, app: Any, partner: dict[str, Any], sysadmin: dict[str, Any]
@@ -865,16 +1025,79 @@ def _world() -> dict[str, Any]:
     w["application"] = apply(person())
     w["request"] = ask_to_join(w["org"], person())
     w["signature"] = ledger(kind="sign")[0]
+    # The file checks' and the equity pages' forms: a dataset of the signed organization with a
+    # DataStore table of Detroit tracts, a held check of it, and a registered indicator source.
+    w["dataset"] = factories.Dataset(owner_org=w["org"]["id"], name="csrf-survey")
+    w["resource"] = factories.Resource(
+        package_id=w["dataset"]["id"], name="survey", url="http://example.com/survey.csv", format="CSV"
+    )
+    tract = sorted(geography.tracts())[0]
+    call_action(
+        "datastore_create",
+        resource_id=w["resource"]["id"],
+        force=True,
+        fields=[
+            {"id": "geoid", "type": "text"},
+            {"id": "no_computer", "type": "numeric"},
+            {"id": "households", "type": "numeric"},
+        ],
+        records=[{"geoid": tract, "no_computer": 120, "households": 900}],
+    )
+    model.Session.add(
+        ResourceCheck(
+            resource_id=w["resource"]["id"],
+            package_id=w["dataset"]["id"],
+            fingerprint="held-for-the-test",
+            state="held",
+            report={"findings": [{"column": "geoid", "kind": "test", "reason": "test", "rows": []}]},
+        )
+    )
+    model.Session.add(
+        IndicatorSource(
+            id="registered-source",
+            dataset="csrf-survey",
+            resource="survey",
+            key="geoid",
+            vintage="2025",
+            citation="Test",
+            indicators=[],
+        )
+    )
+    model.Session.commit()
     return w
 
 
 def _snapshot() -> tuple[Any, ...]:
+    model.Session.expire_all()
     return (
         len(ledger()),
         sorted((a["version"], a["state"], a["title"]) for a in call_action("cd3p_agreement_list", site())),
         sorted((a["id"], a["state"]) for a in applications()),
         sorted((r["id"], r["state"]) for r in requests_()),
+        sorted((c.fingerprint, c.state) for c in model.Session.query(ResourceCheck)),
+        sorted(s.id for s in model.Session.query(IndicatorSource)),
+        call_action("package_show", id="csrf-survey")["contains_personal_data"],
     )
+
+
+SOURCE_FORM = {
+    "id": "csrf-source",
+    "dataset": "csrf-survey",
+    "resource": "survey",
+    "key": "geoid",
+    "vintage": "Survey 2025",
+    "citation": "Test survey",
+    "indicator_id": "csrf-no-computer",
+    "indicator_title": "Households without a computer (test)",
+    "indicator_description": "Counted by the test.",
+    "indicator_topic": "devices",
+    "indicator_unit": "percent",
+    "indicator_direction": "higher",
+    "indicator_column": "no_computer",
+    "indicator_kind": "count",
+    "indicator_weight_column": "households",
+    "indicator_weight_label": "households",
+}
 
 
 # Every POST route of the blueprint, by endpoint: (who posts, path, form data).
@@ -893,6 +1116,11 @@ POSTS: dict[str, Callable[[dict[str, Any]], tuple[str, str, dict[str, Any]]]] = 
     "cd3p.admin_agreement_activate": lambda w: (
         "sysadmin",
         f"/ckan-admin/agreements/{w['draft']['id']}/activate",
+        {},
+    ),
+    "cd3p.admin_agreement_delete": lambda w: (
+        "sysadmin",
+        f"/ckan-admin/agreements/{w['draft']['id']}/delete",
         {},
     ),
     "cd3p.organization_agreement": lambda w: (
@@ -927,15 +1155,38 @@ POSTS: dict[str, Callable[[dict[str, Any]], tuple[str, str, dict[str, Any]]]] = 
         f"/organization/tech-town/requests/{w['request']['id']}/reject",
         {"reason": "No"},
     ),
+    "cd3p_checks.recheck": lambda w: (
+        "admin",
+        f"/dataset/{w['dataset']['id']}/resource/{w['resource']['id']}/check",
+        {},
+    ),
+    "cd3p_checks.mark_personal": lambda w: (
+        "admin",
+        f"/dataset/{w['dataset']['id']}/resource/{w['resource']['id']}/mark-personal",
+        {},
+    ),
+    "cd3p_checks.admin_release": lambda w: (
+        "sysadmin",
+        f"/ckan-admin/checks/{w['resource']['id']}/release",
+        {"reason": "Not personal: a test"},
+    ),
+    "cd3p_equity.admin_sources": lambda w: ("sysadmin", "/ckan-admin/indicator-sources", SOURCE_FORM),
+    "cd3p_equity.admin_source_delete": lambda w: (
+        "sysadmin",
+        "/ckan-admin/indicator-sources/registered-source/delete",
+        {},
+    ),
 }
 
 
 @pytest.mark.usefixtures("with_plugins")
 def test_every_post_route_is_covered(app: Any) -> None:
+    """Every POST route of every blueprint of the plugin."""
+    blueprints = {bp.name for bp in Cd3pPlugin().get_blueprint()}
     posted = {
         rule.endpoint
         for rule in app.flask_app.url_map.iter_rules()
-        if rule.endpoint.startswith("cd3p.") and "POST" in (rule.methods or ())
+        if rule.endpoint.partition(".")[0] in blueprints and "POST" in (rule.methods or ())
     }
     assert posted == set(POSTS)
 

@@ -17,6 +17,7 @@ from ckan.plugins import toolkit as tk
 from ckan.types import AuthResult, Context
 
 from ckanext.cd3p import ledger
+from ckanext.cd3p.common import inputs
 from ckanext.cd3p.model import Agreement
 
 
@@ -87,7 +88,8 @@ def check_new_members(context: Context, org: model.Group | None, users: Iterable
     standing = ledger.standing(org.id) if org is not None else None
     active = standing.active if standing is not None else Agreement.active()
     for user_ref, capacity in users:
-        user = model.User.get(user_ref)
+        ref = inputs.text_id(user_ref)
+        user = model.User.get(ref) if ref else None
         if user is None or user.sysadmin:
             continue  # CKAN reports unknown users itself
         if org is not None and is_member(org.id, user):
@@ -124,12 +126,14 @@ def check_new_members(context: Context, org: model.Group | None, users: Iterable
 # --- publishing ---------------------------------------------------------------------------------
 
 
-def _organization_of_package(ref: str | None) -> str | None:
+def _organization_of_package(ref: Any) -> str | None:
+    ref = inputs.text_id(ref)
     pkg = model.Package.get(ref) if ref else None
     return pkg.owner_org if pkg else None
 
 
-def _organization_of_resource(ref: str | None) -> str | None:
+def _organization_of_resource(ref: Any) -> str | None:
+    ref = inputs.text_id(ref)
     res = model.Resource.get(ref) if ref else None
     return _organization_of_package(res.package_id) if res else None
 
@@ -142,7 +146,7 @@ def publishing_check(context: Context, result: AuthResult, org_ids: Iterable[str
     allowed the change, says why: the agreement, with the link to the signing page.
     """
     user = context.get("user") or ""
-    for org_id in {o for o in org_ids if o}:
+    for org_id in {inputs.text_id(o) for o in org_ids} - {None}:
         org = model.Group.get(org_id)
         if org is None or not org.is_organization:
             continue

@@ -116,6 +116,38 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     sector = organization_sectors().get(pkg_dict.get("owner_org") or "")
     if sector:
         pkg_dict["partner_sector"] = sector
+    return fit_terms(pkg_dict)
+
+
+# Solr refuses a document with a term over 32,766 bytes, and every field of CKAN's schema that is not
+# text (``url``, ``res_url``, ``res_format``, and through the ``*`` dynamic field each of our own) is
+# indexed whole as one term: a long value is kept in full in the stored dataset, and indexed cut.
+MAX_TERM_BYTES = 32_000
+# Stored and not indexed, or tokenised as text (config/solr/configsets/ckan/conf/schema.xml): whole.
+_WHOLE = frozenset(
+    {"data_dict", "validated_data_dict", "text", "title", "notes", "urls", "res_name", "res_description"}
+    | {"author", "author_email", "maintainer", "maintainer_email"}
+)
+_WHOLE_PREFIXES = ("extras_", "res_extras_")
+
+
+def _fit(value: str) -> str:
+    encoded = value.encode("utf-8")
+    if len(encoded) <= MAX_TERM_BYTES:
+        return value
+    return encoded[:MAX_TERM_BYTES].decode("utf-8", errors="ignore")
+
+
+def fit_terms(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    """Cuts every value indexed as one term to :data:`MAX_TERM_BYTES` (the stored dataset and the
+    tokenised text fields are left whole)."""
+    for key, value in pkg_dict.items():
+        if key in _WHOLE or key.startswith(_WHOLE_PREFIXES):
+            continue
+        if isinstance(value, str):
+            pkg_dict[key] = _fit(value)
+        elif isinstance(value, list):
+            pkg_dict[key] = [_fit(v) if isinstance(v, str) else v for v in value]
     return pkg_dict
 
 

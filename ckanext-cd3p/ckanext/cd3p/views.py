@@ -30,6 +30,7 @@ from flask import Blueprint, current_app, make_response
 from werkzeug.exceptions import Forbidden, NotFound
 
 from ckanext.cd3p import search
+from ckanext.cd3p.common import inputs
 
 cd3p = Blueprint("cd3p", __name__)
 
@@ -119,6 +120,15 @@ def _not_found(error: tk.ObjectNotFound) -> Any:
     return current_app.handle_http_exception(NotFound(str(error) or tk._("Not found")))
 
 
+def check_path() -> None:
+    """A page's path values (ids, names) are checked before its view looks anything up with them
+    (each blueprint's ``before_request``, after CKAN's own): one that no id or name can be (a NUL or
+    other control character, over :data:`inputs.MAX_ID_LENGTH` characters) is a 404."""
+    for value in (tk.request.view_args or {}).values():
+        if isinstance(value, str) and inputs.text_id(value) is None:
+            raise tk.ObjectNotFound(tk._("Not found"))
+
+
 def _allowed(auth_name: str, data: dict[str, Any] | None = None) -> bool:
     try:
         tk.check_access(auth_name, _context(), data or {})
@@ -149,9 +159,13 @@ def _org_vars(org: dict[str, Any]) -> dict[str, Any]:
     return {"group_dict": org, "group_type": org.get("type") or "organization", "organization": org}
 
 
+# The last page number a list accepts: past it, the list is empty, as it is past its last page.
+MAX_PAGE = 1_000_000
+
+
 def _page_number() -> int:
     try:
-        return max(int(tk.request.args.get("page", 1)), 1)
+        return min(max(int(tk.request.args.get("page", 1)), 1), MAX_PAGE)
     except ValueError:
         return 1
 
@@ -282,19 +296,30 @@ def admin_agreement_edit(id: str) -> str | Response:
     )
 
 
-def admin_agreement_activate(id: str) -> Response:
+def _agreement_step(action: str, id: str, done: str) -> Response:
+    """Activates or deletes a draft from the versions page, which says what happened (or why not)."""
     try:
-        activated = _call("cd3p_agreement_activate", {"id": id})
+        agreement = _call(action, {"id": id})
     except tk.ValidationError as e:
         tk.h.flash_error(" ".join(str(m) for m in e.error_summary.values()))
-        return tk.redirect_to("cd3p.admin_agreements")
-    tk.h.flash_success(
+    else:
+        tk.h.flash_success(done.format(version=agreement["version"]))
+    return tk.redirect_to("cd3p.admin_agreements")
+
+
+def admin_agreement_activate(id: str) -> Response:
+    return _agreement_step(
+        "cd3p_agreement_activate",
+        id,
         tk._(
             "Version {version} is now the active agreement. Organizations that signed an earlier "
             "version keep their rights during the grace period and are asked to sign it."
-        ).format(version=activated["version"])
+        ),
     )
-    return tk.redirect_to("cd3p.admin_agreements")
+
+
+def admin_agreement_delete(id: str) -> Response:
+    return _agreement_step("cd3p_agreement_delete", id, tk._("Draft {version} deleted."))
 
 
 # --- an organization's signature ----------------------------------------------------------------
@@ -753,6 +778,7 @@ cd3p.add_url_rule("/ckan-admin/agreements", view_func=admin_agreements)
 cd3p.add_url_rule("/ckan-admin/agreements/new", view_func=admin_agreement_new, methods=_GET_POST)
 cd3p.add_url_rule("/ckan-admin/agreements/<id>/edit", view_func=admin_agreement_edit, methods=_GET_POST)
 cd3p.add_url_rule("/ckan-admin/agreements/<id>/activate", view_func=admin_agreement_activate, methods=_POST)
+cd3p.add_url_rule("/ckan-admin/agreements/<id>/delete", view_func=admin_agreement_delete, methods=_POST)
 
 cd3p.add_url_rule("/organization/<id>/agreement", view_func=organization_agreement, methods=_GET_POST)
 cd3p.add_url_rule("/organization/<id>/ledger", view_func=organization_ledger)
@@ -784,5 +810,6 @@ cd3p.add_url_rule(
 )
 
 
+cd3p.before_request(check_path)
 cd3p.register_error_handler(tk.NotAuthorized, _refuse)
 cd3p.register_error_handler(tk.ObjectNotFound, _not_found)

@@ -735,5 +735,6 @@ cd3p_equity.add_url_rule("/ckan-admin/indicator-sources", view_func=admin_source
 cd3p_equity.add_url_rule(
     "/ckan-admin/indicator-sources/<id>/delete", view_func=admin_source_delete, methods=["POST"]
 )
+cd3p_equity.before_request(views.check_path)
 cd3p_equity.register_error_handler(tk.NotAuthorized, views._refuse)
 cd3p_equity.register_error_handler(tk.ObjectNotFound, views._not_found)

@@ -16,7 +16,19 @@ from ckan.lib.munge import munge_title_to_name
 from ckan.plugins import toolkit as tk
 from ckan.types import Action, Context, DataDict
 
-from ckanext.cd3p import checks, config, gate, geography, indicators, ledger, loading, notify, suppression
+from ckanext.cd3p import (
+    checks,
+    config,
+    gate,
+    geography,
+    indicators,
+    ledger,
+    loading,
+    notify,
+    suppression,
+    visibility,
+)
+from ckanext.cd3p.common import inputs
 from ckanext.cd3p.logic import schema
 from ckanext.cd3p.model import (
     Agreement,
@@ -29,9 +41,13 @@ from ckanext.cd3p.model import (
 )
 
 __all__ = [
+    "activity_data_show",
+    "activity_diff",
+    "activity_show",
     "cd3p_agreement_acknowledge",
     "cd3p_agreement_activate",
     "cd3p_agreement_create",
+    "cd3p_agreement_delete",
     "cd3p_agreement_list",
     "cd3p_agreement_show",
     "cd3p_agreement_sign",
@@ -43,6 +59,7 @@ __all__ = [
     "cd3p_indicator_source_create",
     "cd3p_indicator_source_delete",
     "cd3p_indicator_source_list",
+    "cd3p_ledger_checkpoint",
     "cd3p_ledger_verify",
     "cd3p_membership_request_approve",
     "cd3p_membership_request_create",
@@ -61,16 +78,24 @@ __all__ = [
     "cd3p_resource_mark_personal",
     "cd3p_signature_list",
     "cd3p_signature_revoke",
+    "dashboard_activity_list",
+    "dataset_followee_list",
     "datastore_create",
     "datastore_delete",
     "datastore_search",
     "datastore_upsert",
+    "followee_list",
+    "group_activity_list",
     "member_create",
+    "organization_activity_list",
     "organization_create",
     "organization_update",
+    "package_activity_list",
     "package_update",
+    "recently_changed_packages_activity_list",
     "resource_create",
     "resource_update",
+    "user_activity_list",
     "user_invite",
 ]
 
@@ -228,6 +253,38 @@ def cd3p_agreement_update(context: Context, data_dict: DataDict) -> dict[str, An
     agreement.modified = utcnow()
     _commit(context)
     return _agreement_dict(agreement)
+
+
+def cd3p_agreement_delete(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Deletes a draft nobody signed (sysadmins), so that drafts do not pile up. Active and retired
+    versions stay: partners signed them.
+
+    :param id: id or version label of a draft
+    :returns: the deleted draft, without its text
+    """
+    tk.check_access("cd3p_agreement_delete", context, data_dict)
+    data = _validate(data_dict, schema.agreement_delete(), context)
+    agreement = Agreement.get(data["id"])
+    if agreement is None:
+        raise tk.ObjectNotFound(tk._("Agreement not found: {id}").format(id=data["id"]))
+    if agreement.state != "draft":
+        raise tk.ValidationError(
+            {
+                "id": [
+                    tk._("Only a draft can be deleted; version {v} is {s}").format(
+                        v=agreement.version, s=agreement.state
+                    )
+                ]
+            }
+        )
+    if Session.query(sa.exists().where(LedgerEntry.agreement_id == agreement.id)).scalar():
+        raise tk.ValidationError(
+            {"id": [tk._("The ledger names version {v}: it stays").format(v=agreement.version)]}
+        )
+    found = _agreement_dict(agreement, with_body=False)
+    Session.delete(agreement)
+    _commit(context)
+    return found
 
 
 def cd3p_agreement_activate(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -414,7 +471,9 @@ def _entry_dicts(entries: list[LedgerEntry]) -> list[dict[str, Any]]:
 @tk.side_effect_free
 def cd3p_signature_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Ledger entries, oldest first. Sysadmins see all; organization admins pass their
-    ``organization_id`` and see that organization's entries and its members' acknowledgements.
+    ``organization_id`` and see that organization's entries and its members' personal
+    acknowledgements (those made for no organization; one made when asking to join another
+    organization is that organization's entry).
 
     :param organization_id: id or name (required unless sysadmin)
     :param user_id: id or name
@@ -434,10 +493,16 @@ def cd3p_signature_list(context: Context, data_dict: DataDict) -> dict[str, Any]
         members = sa.select(model.Member.table_id).where(
             model.Member.group_id == org.id, model.Member.table_name == "user", model.Member.state == "active"
         )
+        # Its own entries, and its members' personal acknowledgements; not what they acknowledged
+        # when asking to join another organization, which would say whom they asked.
         query = query.filter(
             sa.or_(
                 LedgerEntry.organization_id == org.id,
-                sa.and_(LedgerEntry.kind == "acknowledge", LedgerEntry.user_id.in_(members)),
+                sa.and_(
+                    LedgerEntry.kind == "acknowledge",
+                    LedgerEntry.organization_id.is_(None),
+                    LedgerEntry.user_id.in_(members),
+                ),
             )
         )
     if data.get("user_id"):
@@ -497,9 +562,24 @@ def cd3p_signature_revoke(context: Context, data_dict: DataDict) -> dict[str, An
 @tk.side_effect_free
 def cd3p_ledger_verify(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Recomputes the ledger's hash chain (sysadmins): ``valid``, ``entries`` and, when broken,
-    ``broken_at`` (the first entry that does not match) and ``problem``."""
+    ``broken_at`` (the first entry that does not match, or None when the newest entries are
+    missing) and ``problem``. The chain must reach the checkpoint written with the last entry.
+
+    :param checkpoint: a checkpoint published earlier, ``<entries>:<head hash>`` (as
+        cd3p_ledger_checkpoint gives it), that the chain must still hold (optional)
+    """
     tk.check_access("cd3p_ledger_verify", context, data_dict)
-    return ledger.verify()
+    data = _validate(data_dict, schema.ledger_verify(), context)
+    return ledger.verify(data.get("checkpoint"))
+
+
+@tk.side_effect_free
+def cd3p_ledger_checkpoint(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The ledger's head now, for the City to publish outside the portal (sysadmins): ``entries``,
+    ``head_hash``, ``head_id``, ``created`` and ``published``, the form cd3p_ledger_verify takes."""
+    tk.check_access("cd3p_ledger_checkpoint", context, data_dict)
+    _validate(data_dict, schema.ledger_checkpoint(), context)
+    return ledger.checkpoint()
 
 
 # --- partner applications -----------------------------------------------------------------------
@@ -921,6 +1001,7 @@ def cd3p_indicator_source_create(context: Context, data_dict: DataDict) -> dict[
     :returns: the registered source
     """
     tk.check_access("cd3p_indicator_source_create", context, data_dict)
+    inputs.guard(data_dict, records=("indicators",))  # navl takes only a list of dicts for it
     data = _validate(data_dict, schema.indicator_source_create(), context)
     if not data.get("indicators"):
         raise tk.ValidationError({"indicators": [tk._("Register at least one indicator")]})
@@ -1149,7 +1230,8 @@ def cd3p_resource_mark_personal(context: Context, data_dict: DataDict) -> dict[s
     tk.check_access("cd3p_resource_mark_personal", context, data_dict)
     data = _validate(data_dict, schema.resource_mark_personal(), context)
     resource = model.Resource.get(data["id"])
-    assert resource is not None  # the auth function found it
+    if resource is None:  # sysadmins are not asked the auth function, which looks it up
+        raise tk.ObjectNotFound(tk._("Resource not found: {id}").format(id=data["id"]))
     tk.get_action("package_patch")(
         dict(context),
         {
@@ -1211,9 +1293,29 @@ def _refuse_too_large(data_dict: DataDict) -> None:
         )
 
 
+# What core's resource_create and resource_update would fail on in a resource's own fields.
+_RESOURCE_INPUTS: dict[str, Any] = {
+    "texts": (
+        "url",
+        "name",
+        "description",
+        "format",
+        "resource_type",
+        "mimetype",
+        "mimetype_inner",
+        "hash",
+        "cache_url",
+        "url_type",
+    ),
+    "numbers": ("size",),
+    "dates": ("created", "last_modified", "cache_last_updated"),
+}
+
+
 @tk.chained_action
 def resource_create(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     """Core resource_create, after the upload size check."""
+    inputs.guard(data_dict, ids=("package_id",), required=("package_id",), **_RESOURCE_INPUTS)
     _refuse_too_large(data_dict)
     return up_func(context, data_dict)
 
@@ -1221,6 +1323,7 @@ def resource_create(up_func: Action, context: Context, data_dict: DataDict) -> A
 @tk.chained_action
 def resource_update(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     """Core resource_update, after the upload size check."""
+    inputs.guard(data_dict, ids=("id", "package_id"), **_RESOURCE_INPUTS)
     _refuse_too_large(data_dict)
     return up_func(context, data_dict)
 
@@ -1246,6 +1349,14 @@ def datastore_create(up_func: Action, context: Context, data_dict: DataDict) -> 
     """Core datastore_create; a source table of an indicator is recomputed on the next request. A
     table with suppressed counts has its public view set aside meanwhile (PostgreSQL will not drop
     or retype a column a view reads) and made again after, with any new columns."""
+    inputs.guard(
+        data_dict,
+        ids=("resource_id",),
+        required=() if data_dict.get("resource") else ("resource_id",),
+        flags=("force", "calculate_record_count", "delete_fields"),
+        mappings=("resource",),
+        records=("fields", "triggers", "records"),
+    )
     resource_id = data_dict.get("resource_id")
     aside = bool(resource_id) and _may("datastore_create", context, data_dict)
     if aside:
@@ -1264,6 +1375,13 @@ def datastore_create(up_func: Action, context: Context, data_dict: DataDict) -> 
 
 @tk.chained_action
 def datastore_upsert(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    inputs.guard(
+        data_dict,
+        ids=("resource_id",),
+        flags=("force", "calculate_record_count", "dry_run"),
+        records=("records",),
+        texts=("method",),
+    )
     result = up_func(context, data_dict)
     _changed(data_dict.get("resource_id"))
     return result
@@ -1271,6 +1389,9 @@ def datastore_upsert(up_func: Action, context: Context, data_dict: DataDict) -> 
 
 @tk.chained_action
 def datastore_delete(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    inputs.guard(
+        data_dict, ids=("resource_id",), flags=("force", "calculate_record_count"), objects=("filters",)
+    )
     result = up_func(context, data_dict)
     _changed(data_dict.get("resource_id"))
     return result
@@ -1290,6 +1411,14 @@ def datastore_search(up_func: Action, context: Context, data_dict: DataDict) -> 
     check on the resource, then the DataStore backend's search of the view. The result names the
     resource, with ``suppressed``: the count columns suppressed and the threshold.
     """
+    inputs.guard(
+        data_dict,
+        ids=("resource_id", "id"),
+        flags=("distinct", "include_total", "include_records", "plain"),
+        numbers=("limit", "offset"),
+        objects=("filters",),
+        texts=("language", "records_format"),
+    )
     found = suppression.for_caller(context, data_dict.get("resource_id") or data_dict.get("id"))
     if found is None:
         return up_func(context, data_dict)
@@ -1310,7 +1439,11 @@ def datastore_search(up_func: Action, context: Context, data_dict: DataDict) -> 
     result.pop("id", None)
     result.pop("connection_url", None)
     result["resource_id"] = found.resource_id
-    result["suppressed"] = {"columns": made.get("columns") or [], "threshold": made["threshold"]}
+    result["suppressed"] = {
+        "columns": made.get("columns") or [],
+        "threshold": made["threshold"],
+        "unresolved": made.get("unresolved") or [],
+    }
     return result
 
 
@@ -1318,6 +1451,7 @@ def datastore_search(up_func: Action, context: Context, data_dict: DataDict) -> 
 def package_update(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     """Core package_update (which resource_create, resource_update and the patches call too); the
     public views of the dataset's tables follow a changed threshold or count columns."""
+    inputs.guard(data_dict, ids=("id", "name", "owner_org"))
     result = up_func(context, data_dict)
     if isinstance(result, dict):
         suppression.sync_views(result)
@@ -1330,6 +1464,12 @@ def package_update(up_func: Action, context: Context, data_dict: DataDict) -> An
 @tk.chained_action
 def member_create(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     """Core member_create (also reached by organization_member_create and user_invite), gated."""
+    inputs.guard(
+        data_dict,
+        ids=("id", "object"),
+        required=("id", "object", "object_type"),
+        texts=("object_type", "capacity"),
+    )
     if data_dict.get("object_type") == "user":
         org = model.Group.get(data_dict.get("id") or "")
         if org is not None and org.is_organization:
@@ -1348,9 +1488,18 @@ def _users(data_dict: DataDict) -> list[tuple[str, str]]:
     ]
 
 
+# What core's organization_create and organization_update would fail on.
+_ORGANIZATION_INPUTS: dict[str, Any] = {
+    "ids": ("id", "name"),
+    "records": ("users", "extras", "packages", "groups"),
+    "texts": ("title", "description", "image_url", "state", "approval_status", "type"),
+}
+
+
 @tk.chained_action
 def organization_create(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     """Core organization_create; members given in ``users`` pass the gate."""
+    inputs.guard(data_dict, **_ORGANIZATION_INPUTS)
     if data_dict.get("users"):
         gate.check_new_members(context, None, _users(data_dict))
     return up_func(context, data_dict)
@@ -1359,6 +1508,7 @@ def organization_create(up_func: Action, context: Context, data_dict: DataDict) 
 @tk.chained_action
 def organization_update(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     """Core organization_update (and organization_patch); new members given in ``users`` pass the gate."""
+    inputs.guard(data_dict, **_ORGANIZATION_INPUTS)
     if data_dict.get("users"):
         org = model.Group.get(data_dict.get("id") or data_dict.get("name") or "")
         if org is not None:
@@ -1370,6 +1520,9 @@ def organization_update(up_func: Action, context: Context, data_dict: DataDict) 
 def user_invite(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     """Core user_invite, refused up front (before it creates the account) unless the invitee will be
     the organization's first admin: a new account cannot have acknowledged the agreement."""
+    inputs.guard(
+        data_dict, ids=("group_id",), required=("group_id", "email", "role"), texts=("email", "role")
+    )
     org = model.Group.get(data_dict.get("group_id") or "")
     if (
         org is not None
@@ -1383,3 +1536,97 @@ def user_invite(up_func: Action, context: Context, data_dict: DataDict) -> Any:
             ).format(org=org.title or org.name, url=gate.join_url(org))
         )
     return up_func(context, data_dict)
+
+
+# --- activity: the datasets in it, as package_show would show them to the caller ------------------
+# ckanext-activity keeps the whole dataset (package_show's, as the site user saw it) in each dataset
+# activity; these actions return it. The steward contact leaves it for callers who may not see it.
+
+
+# What core's activity actions would fail on instead of refusing (``id`` is required by those that
+# take one: core's own message for it names no field).
+_ACTIVITY_INPUTS: dict[str, Any] = {
+    "ids": ("id", "object_id"),
+    "numbers": ("limit", "offset"),
+    "flags": ("include_hidden_activity",),
+    "timestamps": ("before", "after"),
+    "texts": ("object_type", "diff_type", "activity_type"),
+}
+
+
+def _activity_list(up_func: Action, context: Context, data_dict: DataDict, has_id: bool = True) -> Any:
+    inputs.guard(data_dict, required=("id",) if has_id else (), **_ACTIVITY_INPUTS)
+    result = up_func(context, data_dict)
+    visibility.hide_steward_in_activities(context, result)
+    return result
+
+
+def _activity_lister(has_id: bool = True) -> Action:
+    """A chained activity list action: core's, with its input guarded and the steward left out."""
+
+    @tk.side_effect_free
+    @tk.chained_action
+    def chained(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+        return _activity_list(up_func, context, data_dict, has_id)
+
+    return chained
+
+
+package_activity_list = _activity_lister()
+group_activity_list = _activity_lister()
+organization_activity_list = _activity_lister()
+user_activity_list = _activity_lister()
+dashboard_activity_list = _activity_lister(has_id=False)
+recently_changed_packages_activity_list = _activity_lister(has_id=False)
+
+
+@tk.side_effect_free
+@tk.chained_action
+def activity_show(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    inputs.guard(data_dict, required=("id",), **_ACTIVITY_INPUTS)
+    result = up_func(context, data_dict)
+    visibility.hide_steward_in_activities(context, [result])
+    return result
+
+
+@tk.side_effect_free
+@tk.chained_action
+def activity_data_show(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    inputs.guard(data_dict, required=("id",), **_ACTIVITY_INPUTS)
+    result = up_func(context, data_dict)
+    return visibility.hide_steward_in_activity_data(context, result, data_dict.get("object_type"))
+
+
+@tk.side_effect_free
+@tk.chained_action
+def activity_diff(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    inputs.guard(data_dict, required=("id",), **_ACTIVITY_INPUTS)
+    result = up_func(context, data_dict)
+    return visibility.hide_steward_in_diff(context, result, data_dict)
+
+
+# --- followed datasets: CKAN's dictionaries of them, the contact in their extras ----------------------
+
+
+@tk.side_effect_free
+@tk.chained_action
+def dataset_followee_list(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    inputs.guard(data_dict, ids=("id",), required=("id",))
+    caller = context.copy()
+    return visibility.hide_steward_in_datasets(caller, up_func(context, data_dict))
+
+
+@tk.side_effect_free
+@tk.chained_action
+def followee_list(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """Core followee_list (the dashboard's), which reads the followed datasets with core's
+    dataset_followee_list itself, and sets ``ignore_auth`` in the context it is given: the caller
+    is read from a copy made before."""
+    inputs.guard(data_dict, ids=("id",), required=("id",), texts=("q",))
+    caller = context.copy()
+    followees = up_func(context, data_dict)
+    datasets = [f for f in followees if f.get("type") == "dataset"]
+    shown = visibility.hide_steward_in_datasets(caller, [f.get("dict") for f in datasets])
+    for followee, pkg_dict in zip(datasets, shown, strict=True):
+        followee["dict"] = pkg_dict
+    return followees

@@ -13,12 +13,14 @@ from ckan.plugins import toolkit as tk
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
 from ckanext.cd3p import gate, suppression
+from ckanext.cd3p.common import inputs
 from ckanext.cd3p.model import Agreement, MembershipRequest, PartnerApplication
 
 __all__ = [
     "cd3p_agreement_acknowledge",
     "cd3p_agreement_activate",
     "cd3p_agreement_create",
+    "cd3p_agreement_delete",
     "cd3p_agreement_list",
     "cd3p_agreement_show",
     "cd3p_agreement_sign",
@@ -30,6 +32,7 @@ __all__ = [
     "cd3p_indicator_source_create",
     "cd3p_indicator_source_delete",
     "cd3p_indicator_source_list",
+    "cd3p_ledger_checkpoint",
     "cd3p_ledger_verify",
     "cd3p_membership_request_approve",
     "cd3p_membership_request_create",
@@ -79,7 +82,8 @@ def _logged_in(context: Context) -> AuthResult:
 
 
 def _org_admin(context: Context, org_ref: Any) -> AuthResult:
-    org = model.Group.get(org_ref) if org_ref else None
+    ref = inputs.text_id(org_ref)
+    org = model.Group.get(ref) if ref else None
     if org is None:
         return _refuse(tk._("Organization not found"))
     if authz.users_role_for_group_or_org(org.id, context.get("user")) == "admin":
@@ -99,7 +103,7 @@ def cd3p_agreement_list(context: Context, data_dict: DataDict | None) -> AuthRes
 @tk.auth_allow_anonymous_access
 def cd3p_agreement_show(context: Context, data_dict: DataDict | None) -> AuthResult:
     """Anyone may read active and retired versions; drafts are for sysadmins."""
-    ref = (data_dict or {}).get("id")
+    ref = inputs.text_id((data_dict or {}).get("id"))
     agreement = Agreement.get(ref) if ref and ref != "current" else None
     if agreement is not None and agreement.state == "draft":
         return _refuse(tk._("Drafts are visible to sysadmins only"))
@@ -109,6 +113,7 @@ def cd3p_agreement_show(context: Context, data_dict: DataDict | None) -> AuthRes
 cd3p_agreement_create = _sysadmins_only
 cd3p_agreement_update = _sysadmins_only
 cd3p_agreement_activate = _sysadmins_only
+cd3p_agreement_delete = _sysadmins_only
 
 
 @tk.auth_sysadmins_check
@@ -162,7 +167,8 @@ cd3p_indicator_source_list = _sysadmins_only
 def _resource_editor(context: Context, data_dict: DataDict | None) -> AuthResult:
     """Those who may change the resource's dataset (its organization's editors and admins, sysadmins):
     the check's report names columns that look personal, so it is not for every reader."""
-    resource = model.Resource.get((data_dict or {}).get("id") or "")
+    ref = inputs.text_id((data_dict or {}).get("id"))
+    resource = model.Resource.get(ref) if ref else None
     if resource is None:
         return _refuse(tk._("Resource not found"))
     try:
@@ -192,6 +198,7 @@ def cd3p_signature_list(context: Context, data_dict: DataDict | None) -> AuthRes
 
 cd3p_signature_revoke = _sysadmins_only
 cd3p_ledger_verify = _sysadmins_only
+cd3p_ledger_checkpoint = _sysadmins_only
 
 
 # --- partner applications -----------------------------------------------------------------------
@@ -208,7 +215,8 @@ def cd3p_partner_application_list(context: Context, data_dict: DataDict | None) 
 
 def cd3p_partner_application_show(context: Context, data_dict: DataDict | None) -> AuthResult:
     """The applicant and sysadmins."""
-    application = model.Session.get(PartnerApplication, (data_dict or {}).get("id") or "")
+    ref = inputs.text_id((data_dict or {}).get("id"))
+    application = model.Session.get(PartnerApplication, ref) if ref else None
     user = model.User.get(context.get("user") or "")
     if application is not None and user is not None and application.user_id == user.id:
         return ALLOWED
@@ -235,7 +243,8 @@ def cd3p_membership_request_list(context: Context, data_dict: DataDict | None) -
 
 
 def _request_admin(context: Context, data_dict: DataDict | None) -> AuthResult:
-    row = model.Session.get(MembershipRequest, (data_dict or {}).get("id") or "")
+    ref = inputs.text_id((data_dict or {}).get("id"))
+    row = model.Session.get(MembershipRequest, ref) if ref else None
     if row is None:
         return _refuse(tk._("Membership request not found"))
     return _org_admin(context, row.organization_id)

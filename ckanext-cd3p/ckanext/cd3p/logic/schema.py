@@ -12,245 +12,266 @@ REQUEST_ROLES = ["member", "editor"]
 
 
 @validator_args
-def agreement_list(ignore_missing: Validator, one_of: Validator, unicode_safe: Validator) -> Schema:
-    return {"state": [ignore_missing, unicode_safe, one_of(["draft", "active", "retired"])]}
+def agreement_list(cd3p_text: Validator, ignore_missing: Validator, one_of: Validator) -> Schema:
+    return {"state": [ignore_missing, cd3p_text, one_of(["draft", "active", "retired"])]}
 
 
 @validator_args
-def agreement_show(not_empty: Validator, unicode_safe: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe]}
+def agreement_show(cd3p_required_text: Validator) -> Schema:
+    return {"id": [cd3p_required_text]}
 
 
 @validator_args
 def agreement_create(
-    not_empty: Validator,
-    unicode_safe: Validator,
+    cd3p_required_text: Validator,
+    cd3p_text: Validator,
+    cd3p_not_blank: Validator,
+    cd3p_date: Validator,
     ignore_missing: Validator,
-    isodate: Validator,
     name_validator: Validator,
 ) -> Schema:
     return {
-        "version": [not_empty, unicode_safe, name_validator],
-        "title": [not_empty, unicode_safe],
-        "body": [not_empty, unicode_safe],
-        "effective_date": [ignore_missing, isodate],
+        "version": [cd3p_required_text, name_validator],
+        "title": [cd3p_required_text],
+        "body": [cd3p_text, cd3p_not_blank],
+        "effective_date": [ignore_missing, cd3p_date],
     }
 
 
 @validator_args
 def agreement_update(
-    not_empty: Validator, unicode_safe: Validator, ignore_missing: Validator, isodate: Validator
+    cd3p_required_text: Validator,
+    cd3p_text: Validator,
+    cd3p_not_blank: Validator,
+    cd3p_date: Validator,
+    ignore_missing: Validator,
 ) -> Schema:
     return {
-        "id": [not_empty, unicode_safe],
-        "title": [ignore_missing, not_empty, unicode_safe],
-        "body": [ignore_missing, not_empty, unicode_safe],
-        "effective_date": [ignore_missing, isodate],
+        "id": [cd3p_required_text],
+        "title": [ignore_missing, cd3p_required_text],
+        "body": [ignore_missing, cd3p_text, cd3p_not_blank],
+        "effective_date": [ignore_missing, cd3p_date],
     }
 
 
 @validator_args
 def agreement_sign(
-    default: Validator,
-    not_empty: Validator,
-    unicode_safe: Validator,
-    ignore_missing: Validator,
-    strip_value: Validator,
+    cd3p_required_text: Validator,
+    cd3p_text: Validator,
     cd3p_checked: Validator,
+    ignore_missing: Validator,
+    default: Validator,
 ) -> Schema:
     return {
-        "organization_id": [not_empty, unicode_safe],
-        "agreement_id": [not_empty, unicode_safe],
-        "signatory_name": [strip_value, not_empty, unicode_safe],
-        "signatory_title": [strip_value, not_empty, unicode_safe],
+        "organization_id": [cd3p_required_text],
+        "agreement_id": [cd3p_required_text],
+        "signatory_name": [cd3p_required_text],
+        "signatory_title": [cd3p_required_text],
         "confirm_authority": [default(False), cd3p_checked],
-        "text_sha256": [ignore_missing, unicode_safe],
+        "text_sha256": [ignore_missing, cd3p_text],
     }
 
 
 @validator_args
-def agreement_acknowledge(ignore_missing: Validator, unicode_safe: Validator) -> Schema:
+def agreement_acknowledge(cd3p_text: Validator, ignore_missing: Validator) -> Schema:
     return {
-        "agreement_id": [ignore_missing, unicode_safe],
-        "text_sha256": [ignore_missing, unicode_safe],
+        "agreement_id": [ignore_missing, cd3p_text],
+        "text_sha256": [ignore_missing, cd3p_text],
     }
 
 
 @validator_args
-def agreement_status(not_empty: Validator, unicode_safe: Validator) -> Schema:
-    return {"organization_id": [not_empty, unicode_safe]}
+def agreement_status(cd3p_required_text: Validator) -> Schema:
+    return {"organization_id": [cd3p_required_text]}
 
 
 @validator_args
 def signature_list(
+    cd3p_text: Validator,
+    cd3p_limit: Validator,
+    cd3p_offset: Validator,
+    cd3p_date: Validator,
     ignore_missing: Validator,
-    unicode_safe: Validator,
     one_of: Validator,
-    isodate: Validator,
-    natural_number_validator: Validator,
     default: Validator,
 ) -> Schema:
     return {
-        "organization_id": [ignore_missing, unicode_safe],
-        "user_id": [ignore_missing, unicode_safe],
-        "agreement_id": [ignore_missing, unicode_safe],
-        "kind": [ignore_missing, one_of(["sign", "acknowledge", "revoke"])],
-        "since": [ignore_missing, isodate],
-        "until": [ignore_missing, isodate],
-        "limit": [default(100), natural_number_validator],
-        "offset": [default(0), natural_number_validator],
+        "organization_id": [ignore_missing, cd3p_text],
+        "user_id": [ignore_missing, cd3p_text],
+        "agreement_id": [ignore_missing, cd3p_text],
+        "kind": [ignore_missing, cd3p_text, one_of(["sign", "acknowledge", "revoke"])],
+        "since": [ignore_missing, cd3p_date],
+        "until": [ignore_missing, cd3p_date],
+        "limit": [default(100), cd3p_limit],
+        "offset": [default(0), cd3p_offset],
     }
 
 
 @validator_args
-def signature_revoke(not_empty: Validator, unicode_safe: Validator, strip_value: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe], "reason": [strip_value, not_empty, unicode_safe]}
+def signature_revoke(cd3p_required_text: Validator) -> Schema:
+    return {"id": [cd3p_required_text], "reason": [cd3p_required_text]}
 
 
 @validator_args
 def partner_application_create(
-    not_empty: Validator,
-    ignore_missing: Validator,
-    unicode_safe: Validator,
-    strip_value: Validator,
-    email_validator: Validator,
-    url_validator: Validator,
-    boolean_validator: Validator,
-    default: Validator,
-    name_validator: Validator,
+    cd3p_required_text: Validator,
+    cd3p_text: Validator,
+    cd3p_bool: Validator,
     cd3p_organization_sector: Validator,
     cd3p_service_area: Validator,
+    ignore_missing: Validator,
+    default: Validator,
+    name_validator: Validator,
+    email_validator: Validator,
+    url_validator: Validator,
 ) -> Schema:
     return {
-        "organization_title": [strip_value, not_empty, unicode_safe],
-        "organization_name": [ignore_missing, unicode_safe, name_validator],
-        "sector": [not_empty, cd3p_organization_sector],
-        "website": [ignore_missing, unicode_safe, url_validator],
-        "contact_name": [strip_value, not_empty, unicode_safe],
-        "contact_email": [strip_value, not_empty, unicode_safe, email_validator],
-        "contact_phone": [ignore_missing, unicode_safe],
-        "data_description": [strip_value, not_empty, unicode_safe],
+        "organization_title": [cd3p_required_text],
+        "organization_name": [ignore_missing, cd3p_text, name_validator],
+        "sector": [cd3p_required_text, cd3p_organization_sector],
+        "website": [ignore_missing, cd3p_text, url_validator],
+        "contact_name": [cd3p_required_text],
+        "contact_email": [cd3p_required_text, email_validator],
+        "contact_phone": [ignore_missing, cd3p_text],
+        "data_description": [cd3p_required_text],
         "service_area": [ignore_missing, cd3p_service_area],
-        "focus_group": [default(False), boolean_validator],
+        "focus_group": [default(False), cd3p_bool],
     }
 
 
 @validator_args
-def by_id(not_empty: Validator, unicode_safe: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe]}
+def by_id(cd3p_required_text: Validator) -> Schema:
+    return {"id": [cd3p_required_text]}
 
 
 @validator_args
-def reject(not_empty: Validator, unicode_safe: Validator, strip_value: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe], "reason": [strip_value, not_empty, unicode_safe]}
+def reject(cd3p_required_text: Validator) -> Schema:
+    return {"id": [cd3p_required_text], "reason": [cd3p_required_text]}
 
 
 @validator_args
 def queue_list(
+    cd3p_text: Validator,
+    cd3p_limit: Validator,
+    cd3p_offset: Validator,
+    cd3p_bool: Validator,
     ignore_missing: Validator,
-    unicode_safe: Validator,
     one_of: Validator,
     default: Validator,
-    natural_number_validator: Validator,
-    boolean_validator: Validator,
 ) -> Schema:
     return {
-        "organization_id": [ignore_missing, unicode_safe],
-        "mine": [default(False), boolean_validator],
-        "state": [ignore_missing, one_of(["pending", "approved", "rejected"])],
-        "limit": [default(100), natural_number_validator],
-        "offset": [default(0), natural_number_validator],
+        "organization_id": [ignore_missing, cd3p_text],
+        "mine": [default(False), cd3p_bool],
+        "state": [ignore_missing, cd3p_text, one_of(["pending", "approved", "rejected"])],
+        "limit": [default(100), cd3p_limit],
+        "offset": [default(0), cd3p_offset],
     }
 
 
 @validator_args
 def membership_request_create(
-    not_empty: Validator,
+    cd3p_required_text: Validator,
+    cd3p_text: Validator,
+    cd3p_checked: Validator,
     ignore_missing: Validator,
-    unicode_safe: Validator,
     one_of: Validator,
     default: Validator,
-    cd3p_checked: Validator,
 ) -> Schema:
     return {
-        "organization_id": [not_empty, unicode_safe],
-        "role": [default("member"), one_of(REQUEST_ROLES)],
-        "message": [ignore_missing, unicode_safe],
+        "organization_id": [cd3p_required_text],
+        "role": [default("member"), cd3p_text, one_of(REQUEST_ROLES)],
+        "message": [ignore_missing, cd3p_text],
         "acknowledge": [default(False), cd3p_checked],
     }
 
 
 @validator_args
-def indicator_list(ignore_missing: Validator, unicode_safe: Validator) -> Schema:
-    return {"topic": [ignore_missing, unicode_safe]}
+def ledger_verify(
+    ignore_missing: Validator, cd3p_text: Validator, cd3p_ledger_checkpoint: Validator
+) -> Schema:
+    return {"checkpoint": [ignore_missing, cd3p_text, cd3p_ledger_checkpoint]}
+
+
+@validator_args
+def ledger_checkpoint() -> Schema:
+    return {}
+
+
+@validator_args
+def agreement_delete(cd3p_required_text: Validator) -> Schema:
+    return {"id": [cd3p_required_text]}
+
+
+@validator_args
+def indicator_list(cd3p_text: Validator, ignore_missing: Validator) -> Schema:
+    return {"topic": [ignore_missing, cd3p_text]}
 
 
 @validator_args
 def indicator_show(
-    not_empty: Validator, unicode_safe: Validator, default: Validator, one_of: Validator
+    cd3p_required_text: Validator, cd3p_text: Validator, one_of: Validator, default: Validator
 ) -> Schema:
-    return {"id": [not_empty, unicode_safe], "level": [default("tract"), one_of(list(LEVELS))]}
+    return {"id": [cd3p_required_text], "level": [default("tract"), cd3p_text, one_of(list(LEVELS))]}
 
 
 @validator_args
-def place_show(not_empty: Validator, unicode_safe: Validator, one_of: Validator) -> Schema:
-    return {"level": [not_empty, one_of(list(LEVELS))], "id": [not_empty, unicode_safe]}
+def place_show(cd3p_required_text: Validator, one_of: Validator) -> Schema:
+    return {"level": [cd3p_required_text, one_of(list(LEVELS))], "id": [cd3p_required_text]}
 
 
 @validator_args
 def indicator_definition(
-    not_empty: Validator,
-    ignore_missing: Validator,
-    unicode_safe: Validator,
+    cd3p_required_text: Validator,
+    cd3p_text: Validator,
+    cd3p_bool: Validator,
     one_of: Validator,
     default: Validator,
-    boolean_validator: Validator,
     name_validator: Validator,
 ) -> Schema:
     """One indicator of a registered source; ``weight_*`` name its denominator (by default a column
     of the same source)."""
     return {
-        "id": [not_empty, unicode_safe, name_validator],
-        "title": [not_empty, unicode_safe],
-        "description": [not_empty, unicode_safe],
-        "topic": [not_empty, one_of(list(TOPICS))],
-        "unit": [not_empty, unicode_safe],
-        "direction": [not_empty, one_of(list(DIRECTIONS))],
-        "column": [not_empty, unicode_safe],
-        "kind": [not_empty, one_of(list(KINDS))],
-        "complement": [default(False), boolean_validator],
-        "moe": [default(""), unicode_safe],
-        "caveat": [default(""), unicode_safe],
-        "weight_source": [default(""), unicode_safe],
-        "weight_column": [not_empty, unicode_safe],
-        "weight_label": [not_empty, unicode_safe],
-        "weight_moe": [default(""), unicode_safe],
+        "id": [cd3p_required_text, name_validator],
+        "title": [cd3p_required_text],
+        "description": [cd3p_required_text],
+        "topic": [cd3p_required_text, one_of(list(TOPICS))],
+        "unit": [cd3p_required_text],
+        "direction": [cd3p_required_text, one_of(list(DIRECTIONS))],
+        "column": [cd3p_required_text],
+        "kind": [cd3p_required_text, one_of(list(KINDS))],
+        "complement": [default(False), cd3p_bool],
+        "moe": [default(""), cd3p_text],
+        "caveat": [default(""), cd3p_text],
+        "weight_source": [default(""), cd3p_text],
+        "weight_column": [cd3p_required_text],
+        "weight_label": [cd3p_required_text],
+        "weight_moe": [default(""), cd3p_text],
     }
 
 
 @validator_args
 def indicator_source_create(
-    not_empty: Validator,
-    unicode_safe: Validator,
+    cd3p_required_text: Validator,
+    cd3p_text: Validator,
     one_of: Validator,
     default: Validator,
     name_validator: Validator,
 ) -> Schema:
     return {
-        "id": [not_empty, unicode_safe, name_validator],
-        "dataset": [not_empty, unicode_safe],
-        "resource": [not_empty, unicode_safe],
-        "key": [not_empty, unicode_safe],
-        "level": [default("tract"), one_of(list(SOURCE_LEVELS))],
-        "vintage": [not_empty, unicode_safe],
-        "citation": [not_empty, unicode_safe],
+        "id": [cd3p_required_text, name_validator],
+        "dataset": [cd3p_required_text],
+        "resource": [cd3p_required_text],
+        "key": [cd3p_required_text],
+        "level": [default("tract"), cd3p_text, one_of(list(SOURCE_LEVELS))],
+        "vintage": [cd3p_required_text],
+        "citation": [cd3p_required_text],
         "indicators": indicator_definition(),
     }
 
 
 @validator_args
-def indicator_source_delete(not_empty: Validator, unicode_safe: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe]}
+def indicator_source_delete(cd3p_required_text: Validator) -> Schema:
+    return {"id": [cd3p_required_text]}
 
 
 @validator_args
@@ -259,8 +280,8 @@ def indicator_source_list() -> Schema:
 
 
 @validator_args
-def resource_check_show(not_empty: Validator, unicode_safe: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe]}
+def resource_check_show(cd3p_required_text: Validator) -> Schema:
+    return {"id": [cd3p_required_text]}
 
 
 resource_check_run = resource_check_show
@@ -268,13 +289,15 @@ resource_mark_personal = resource_check_show
 
 
 @validator_args
-def resource_check_list(default: Validator, one_of: Validator, natural_number_validator: Validator) -> Schema:
+def resource_check_list(
+    cd3p_text: Validator, cd3p_limit: Validator, one_of: Validator, default: Validator
+) -> Schema:
     return {
-        "state": [default("held"), one_of(["held", "failed", "pending", "passed"])],
-        "limit": [default(200), natural_number_validator],
+        "state": [default("held"), cd3p_text, one_of(["held", "failed", "pending", "passed"])],
+        "limit": [default(200), cd3p_limit],
     }
 
 
 @validator_args
-def resource_check_release(not_empty: Validator, unicode_safe: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe], "reason": [not_empty, unicode_safe]}
+def resource_check_release(cd3p_required_text: Validator) -> Schema:
+    return {"id": [cd3p_required_text], "reason": [cd3p_required_text]}
