@@ -224,6 +224,17 @@ def cd3p_agreement_create(context: Context, data_dict: DataDict) -> dict[str, An
     return _agreement_dict(agreement)
 
 
+def _draft(ref: str, key: str, refusal: str) -> Agreement:
+    """The agreement version ``ref`` if it is a draft; ObjectNotFound, or the ``refusal`` (with
+    ``{v}`` the version and ``{s}`` its state) as a ValidationError under ``key``."""
+    agreement = Agreement.get(ref)
+    if agreement is None:
+        raise tk.ObjectNotFound(tk._("Agreement not found: {id}").format(id=ref))
+    if agreement.state != "draft":
+        raise tk.ValidationError({key: [refusal.format(v=agreement.version, s=agreement.state)]})
+    return agreement
+
+
 def cd3p_agreement_update(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Changes a draft's title, text or effective date (sysadmins). Active and retired versions are
     frozen: partners signed exactly that text.
@@ -232,19 +243,7 @@ def cd3p_agreement_update(context: Context, data_dict: DataDict) -> dict[str, An
     """
     tk.check_access("cd3p_agreement_update", context, data_dict)
     data = _validate(data_dict, schema.agreement_update(), context)
-    agreement = Agreement.get(data["id"])
-    if agreement is None:
-        raise tk.ObjectNotFound(tk._("Agreement not found: {id}").format(id=data["id"]))
-    if agreement.state != "draft":
-        raise tk.ValidationError(
-            {
-                "state": [
-                    tk._("Only a draft can be changed; version {v} is {s}").format(
-                        v=agreement.version, s=agreement.state
-                    )
-                ]
-            }
-        )
+    agreement = _draft(data["id"], "state", tk._("Only a draft can be changed; version {v} is {s}"))
     for field in ("title", "body"):
         if field in data:
             setattr(agreement, field, data[field])
@@ -264,19 +263,7 @@ def cd3p_agreement_delete(context: Context, data_dict: DataDict) -> dict[str, An
     """
     tk.check_access("cd3p_agreement_delete", context, data_dict)
     data = _validate(data_dict, schema.agreement_delete(), context)
-    agreement = Agreement.get(data["id"])
-    if agreement is None:
-        raise tk.ObjectNotFound(tk._("Agreement not found: {id}").format(id=data["id"]))
-    if agreement.state != "draft":
-        raise tk.ValidationError(
-            {
-                "id": [
-                    tk._("Only a draft can be deleted; version {v} is {s}").format(
-                        v=agreement.version, s=agreement.state
-                    )
-                ]
-            }
-        )
+    agreement = _draft(data["id"], "id", tk._("Only a draft can be deleted; version {v} is {s}"))
     if Session.query(sa.exists().where(LedgerEntry.agreement_id == agreement.id)).scalar():
         raise tk.ValidationError(
             {"id": [tk._("The ledger names version {v}: it stays").format(v=agreement.version)]}
@@ -295,19 +282,7 @@ def cd3p_agreement_activate(context: Context, data_dict: DataDict) -> dict[str, 
     """
     tk.check_access("cd3p_agreement_activate", context, data_dict)
     data = _validate(data_dict, schema.agreement_show(), context)
-    agreement = Agreement.get(data["id"])
-    if agreement is None:
-        raise tk.ObjectNotFound(tk._("Agreement not found: {id}").format(id=data["id"]))
-    if agreement.state != "draft":
-        raise tk.ValidationError(
-            {
-                "state": [
-                    tk._("Only a draft can be activated; version {v} is {s}").format(
-                        v=agreement.version, s=agreement.state
-                    )
-                ]
-            }
-        )
+    agreement = _draft(data["id"], "state", tk._("Only a draft can be activated; version {v} is {s}"))
     now = utcnow()
     previous = Agreement.active()
     if previous is not None:
