@@ -127,6 +127,8 @@ MAX_TERM_BYTES = 32_000
 _WHOLE = frozenset(
     {"data_dict", "validated_data_dict", "text", "title", "notes", "urls", "res_name", "res_description"}
     | {"author", "author_email", "maintainer", "maintainer_email"}
+    # GeoJSON that ckanext-spatial's hook (after ours) parses and replaces with its bbox fields
+    | {"spatial"}
 )
 _WHOLE_PREFIXES = ("extras_", "res_extras_")
 
