@@ -190,3 +190,19 @@ class TestDemographicFacets:
             "Grassroots / community group",
         ):
             assert expected in text
+
+
+def test_long_values_are_cut_in_the_index_only_where_solr_keeps_one_term() -> None:
+    """Solr refuses a term over 32,766 bytes; a tokenised field and the GeoJSON ckanext-spatial
+    parses after our hook are left whole."""
+    from ckanext.cd3p import search as cd3p_search
+
+    outline = '{"type": "Polygon", "coordinates": [' + "[-83.1, 42.3], " * 3000 + "[-83.1, 42.3]]}"
+    indexed = cd3p_search.fit_terms(
+        {"url": "é" * 20_000, "res_format": ["x" * 40_000], "notes": "n" * 40_000, "spatial": outline}
+    )
+    assert len(indexed["url"].encode()) <= cd3p_search.MAX_TERM_BYTES
+    assert indexed["url"] == "é" * (cd3p_search.MAX_TERM_BYTES // 2)
+    assert indexed["res_format"] == ["x" * cd3p_search.MAX_TERM_BYTES]
+    assert indexed["notes"] == "n" * 40_000
+    assert indexed["spatial"] == outline
