@@ -12,7 +12,7 @@ export CD3P_VENV := $(abspath $(VENV))
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# pytest arguments, e.g. `make test PYTEST_ARGS="tests/test_search.py -k facets"`
+# pytest arguments, e.g. `make test PYTEST_ARGS="tests/catalog/test_search.py -k facets"`
 PYTEST_ARGS ?= tests
 
 # The indicator benchmark's generated city (benchmarks/gen_city.py), served by the `bench`

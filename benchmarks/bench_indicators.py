@@ -37,7 +37,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE = ROOT / "ckanext-cd3p" / "ckanext" / "cd3p"
-REGISTRY = CODE / "indicators.yaml"
+REGISTRY = CODE / "indicators" / "indicators.yaml"
 
 # What --env picks: web port (and the variable that moves it), token file, label.
 ENVS: dict[str, tuple[str, str, str, str]] = {

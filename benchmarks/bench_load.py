@@ -12,7 +12,7 @@ table with the column types the load gave its table, and into that table in the 
 worker's resident memory (its own and that of the process running each job) is sampled
 throughout; its peak is reported. The benchmark dataset is purged at the end.
 Files: the real 72,615-row OEPS tract table and a generated CSV of 1,000,000 rows and 20 columns
-(about 150 MB; ``--rows``); both take the same path (ckanext.cd3p.loading).
+(about 150 MB; ``--rows``); both take the same path (ckanext.cd3p.ingestion.loading).
 """
 
 from __future__ import annotations

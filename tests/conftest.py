@@ -18,7 +18,7 @@ from ckan.tests.helpers import call_action
 from ckanext.datastore.backend.postgres import get_write_engine
 from werkzeug.datastructures import FileStorage
 
-from ckanext.cd3p import model as cd3p_model
+from ckanext.cd3p.common import model as cd3p_model
 from tests import factories, partners
 from tests.web import person
 
@@ -34,7 +34,7 @@ def clean_db(with_plugins: None, reset_db: Any, migrate_db_for: Any) -> None:
     reset_db()
     migrate_db_for("activity")
     migrate_db_for("cd3p")
-    names = ", ".join(table.name for table in cd3p_model.TABLES)
+    names = ", ".join(table.name for table in cd3p_model.tables())
     guarded = {
         "cd3p_signature": "cd3p_signature_no_truncate",
         "cd3p_ledger_checkpoint": "cd3p_ledger_checkpoint_no_truncate",

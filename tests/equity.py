@@ -13,7 +13,8 @@ from typing import Any
 
 from ckan.tests.helpers import call_action
 
-from ckanext.cd3p import config, indicators
+from ckanext.cd3p import config
+from ckanext.cd3p.indicators import registry
 from tests import factories, partners
 
 TITLES = {
@@ -51,7 +52,7 @@ def num(value: Any) -> float | None:
 def _load(
     org: dict[str, Any], source_id: str, rows: list[dict[str, Any]], columns: list[str], **meta: Any
 ) -> dict[str, Any]:
-    source = indicators.registry().sources[source_id]
+    source = registry.registry().sources[source_id]
     dataset = factories.Dataset(name=source.dataset, title=TITLES[source_id], owner_org=org["id"], **meta)
     resource = factories.Resource(
         package_id=dataset["id"], name=source.resource, url="http://example.com/t.csv"

@@ -7,7 +7,7 @@ from typing import Any
 from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
 
-from ckanext.cd3p.defaults import DEFAULT_AGREEMENT
+from ckanext.cd3p.agreements.defaults import DEFAULT_AGREEMENT
 from tests import factories
 
 

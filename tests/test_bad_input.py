@@ -34,8 +34,7 @@ from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
 from ckanext.datastore.backend.postgres import get_write_engine
 
-from ckanext.cd3p.logic import schema
-from ckanext.cd3p.model import TABLES
+from ckanext.cd3p.common import model as cd3p_model
 from ckanext.cd3p.plugin import Cd3pPlugin
 from tests import factories, partners
 from tests.helpers import tract_table
@@ -113,7 +112,7 @@ def _params(name: str) -> list[str]:
         found |= set(_PARAM.findall(inspect.getdoc(ACTIONS[name.replace("_update", "_create")]) or ""))
     if name.startswith("cd3p_"):
         for schema_name in _SCHEMA.findall(inspect.getsource(func)):
-            found |= set(getattr(schema, schema_name)())
+            found |= set(getattr(inspect.getmodule(func).schema, schema_name)())
     return sorted(found)
 
 
@@ -146,7 +145,7 @@ class Fingerprint:
     )
 
     def __init__(self) -> None:
-        tables = [*self.COUNTED, *(t.name for t in TABLES)]
+        tables = [*self.COUNTED, *(t.name for t in cd3p_model.tables())]
         self.query = sa.text(
             "SELECT " + ", ".join([*(f"(SELECT count(*) FROM {t})" for t in tables), *self.STATES])
         )

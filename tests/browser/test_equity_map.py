@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from ckanext.cd3p import geography
-from ckanext.cd3p import views_equity as eq
+from ckanext.cd3p.common import geography
+from ckanext.cd3p.indicators import views as eq
 from tests import equity
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from ckan.plugins import toolkit as tk
 from werkzeug.datastructures import FileStorage
 
-from ckanext.cd3p.defaults import ensure_default_agreement
+from ckanext.cd3p.agreements.defaults import ensure_default_agreement
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,27 @@
-"""The CD3P plugin: a thin composition of the pieces that live in their own modules."""
+"""The CD3P plugin: one CKAN plugin, ``cd3p``, composed of its features.
+
+Each feature is a sub-package of the same shape (see the README's map)::
+
+    <feature>/logic/action.py      actions (``__all__``), chained core actions among them
+    <feature>/logic/auth.py        auth functions (``__all__``), chained core ones among them
+    <feature>/logic/schema.py      the schema of each action
+    <feature>/logic/validators.py  validators (``__all__``)
+    <feature>/helpers.py           template helpers (``__all__``)
+    <feature>/views.py             ``blueprints``
+    <feature>/model.py             its ``cd3p_*`` tables
+
+``common/`` holds what several features use (its ``validators`` and ``helpers`` are registered
+too). When two features chain the same core action or auth function, both apply: the one of the
+feature listed first in :data:`FEATURES` is the outer one.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections import OrderedDict
+from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from ckan import plugins as p
@@ -10,25 +29,83 @@ from ckan.common import CKANConfig
 from ckan.lib.plugins import DefaultPermissionLabels
 from ckan.plugins import toolkit as tk
 
-from ckanext.cd3p import checks, search, visibility
+from ckanext.cd3p.catalog import search, visibility
+from ckanext.cd3p.common import partners
+from ckanext.cd3p.ingestion import checks
 from ckanext.xloader.interfaces import IXloader
+
+FEATURES = ("catalog", "agreements", "indicators", "ingestion")
+
+
+def _modules(leaf: str, common: str | None = None) -> list[ModuleType]:
+    """``ckanext.cd3p.<feature>.<leaf>`` of each feature that has one (and ``common.<common>``)."""
+    names = [f"ckanext.cd3p.common.{common}"] if common else []
+    names += [f"ckanext.cd3p.{feature}.{leaf}" for feature in FEATURES]
+    found = []
+    for name in names:
+        try:
+            found.append(importlib.import_module(name))
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+    return found
+
+
+def _both(outer: Callable[..., Any], inner: Callable[..., Any], marker: str) -> Callable[..., Any]:
+    """One chained function for two features' chains of the same core one."""
+
+    def chained(up_func: Callable[..., Any], context: Any, data_dict: Any) -> Any:
+        return outer(functools.partial(inner, up_func), context, data_dict)
+
+    setattr(chained, marker, True)
+    for flag in ("side_effect_free", "auth_allow_anonymous_access", "auth_sysadmins_check"):
+        if getattr(outer, flag, False) or getattr(inner, flag, False):
+            setattr(chained, flag, True)
+    return chained
+
+
+def _gather(leaf: str, common: str | None = None, marker: str | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for module in _modules(leaf, common):
+        for name in module.__all__:
+            item = getattr(module, name)
+            if name in found:
+                if marker is None or not (
+                    getattr(found[name], marker, False) and getattr(item, marker, False)
+                ):
+                    raise RuntimeError(f"cd3p: two features register {name}")
+                item = _both(found[name], item, marker)
+            found[name] = item
+    return found
+
+
+def _actions() -> dict[str, Any]:
+    return _gather("logic.action", marker="chained_action")
+
+
+def _auth_functions() -> dict[str, Any]:
+    return _gather("logic.auth", marker="chained_auth_function")
+
+
+def _validators() -> dict[str, Any]:
+    return _gather("logic.validators", common="validators")
+
+
+def _helpers() -> dict[str, Any]:
+    return _gather("helpers", common="helpers")
 
 
 def _blueprints() -> list[Any]:
-    """The agreement pages (views.py), the equity pages (views_equity.py) and the file checks'
-    pages (views_checks.py)."""
-    from ckanext.cd3p import views, views_checks, views_equity
-
-    return [views.cd3p, views_equity.cd3p_equity, views_checks.cd3p_checks]
+    return [bp for module in _modules("views") for bp in module.blueprints]
 
 
-@tk.blanket.actions
-@tk.blanket.auth_functions
+@tk.blanket.actions(_actions)
+@tk.blanket.auth_functions(_auth_functions)
 @tk.blanket.blueprints(_blueprints)
 @tk.blanket.config_declarations
 @tk.blanket.cli
-@tk.blanket.helpers
-@tk.blanket.validators
+@tk.blanket.helpers(_helpers)
+@tk.blanket.validators(_validators)
 class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels):
     p.implements(p.IConfigurer)
     p.implements(p.IPermissionLabels)
@@ -55,7 +132,7 @@ class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels):
     def edit(self, entity: Any) -> None:
         search.forget_organization_sectors()
 
-    # IPackageController
+    # IPackageController (catalog)
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         visibility.unindex_steward(pkg_dict)
         return search.index_fields(pkg_dict)
@@ -69,14 +146,14 @@ class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels):
         visibility.hide_steward_in_results(search_results.get("results", []))
         return search.label_facets(search_results)
 
-    # IPermissionLabels: CKAN's labels, plus the partner tier (see visibility.py)
+    # IPermissionLabels: CKAN's labels, plus the partner tier (common/partners.py)
     def get_dataset_labels(self, dataset_obj: Any) -> list[str]:
-        return super().get_dataset_labels(dataset_obj) + visibility.partner_dataset_labels(dataset_obj)
+        return super().get_dataset_labels(dataset_obj) + partners.partner_dataset_labels(dataset_obj)
 
     def get_user_dataset_labels(self, user_obj: Any) -> list[str]:
         labels = super().get_user_dataset_labels(user_obj)
-        return labels + visibility.partner_user_labels(user_obj, labels)
+        return labels + partners.partner_user_labels(user_obj, labels)
 
-    # IXloader: the check job screens, then loads in one transaction, in xloader's place (checks.py)
+    # IXloader: the check job screens, then loads in one transaction, in xloader's place (ingestion)
     def can_upload(self, resource_id: str) -> bool:
         return checks.can_load(resource_id)

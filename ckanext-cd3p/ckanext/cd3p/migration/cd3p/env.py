@@ -8,7 +8,10 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from ckanext.cd3p.model import metadata
+from ckanext.cd3p.agreements import model as _agreements  # noqa: F401 (the tables of each feature)
+from ckanext.cd3p.common.model import metadata
+from ckanext.cd3p.indicators import model as _indicators  # noqa: F401
+from ckanext.cd3p.ingestion import model as _ingestion  # noqa: F401
 
 config = context.config
 if config.config_file_name:

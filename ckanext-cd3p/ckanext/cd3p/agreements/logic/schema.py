@@ -1,0 +1,202 @@
+"""Schemas of the cd3p actions, one per action, built from CKAN's own validators."""
+
+from __future__ import annotations
+
+from ckan.logic.schema import validator_args
+from ckan.types import Schema, Validator
+
+ROLES = ["member", "editor", "admin"]
+
+
+REQUEST_ROLES = ["member", "editor"]
+
+
+@validator_args
+def agreement_list(cd3p_text: Validator, ignore_missing: Validator, one_of: Validator) -> Schema:
+    return {"state": [ignore_missing, cd3p_text, one_of(["draft", "active", "retired"])]}
+
+
+@validator_args
+def agreement_show(cd3p_required_text: Validator) -> Schema:
+    return {"id": [cd3p_required_text]}
+
+
+@validator_args
+def agreement_create(
+    cd3p_required_text: Validator,
+    cd3p_text: Validator,
+    cd3p_not_blank: Validator,
+    cd3p_date: Validator,
+    ignore_missing: Validator,
+    name_validator: Validator,
+) -> Schema:
+    return {
+        "version": [cd3p_required_text, name_validator],
+        "title": [cd3p_required_text],
+        "body": [cd3p_text, cd3p_not_blank],
+        "effective_date": [ignore_missing, cd3p_date],
+    }
+
+
+@validator_args
+def agreement_update(
+    cd3p_required_text: Validator,
+    cd3p_text: Validator,
+    cd3p_not_blank: Validator,
+    cd3p_date: Validator,
+    ignore_missing: Validator,
+) -> Schema:
+    return {
+        "id": [cd3p_required_text],
+        "title": [ignore_missing, cd3p_required_text],
+        "body": [ignore_missing, cd3p_text, cd3p_not_blank],
+        "effective_date": [ignore_missing, cd3p_date],
+    }
+
+
+@validator_args
+def agreement_sign(
+    cd3p_required_text: Validator,
+    cd3p_text: Validator,
+    cd3p_checked: Validator,
+    ignore_missing: Validator,
+    default: Validator,
+) -> Schema:
+    return {
+        "organization_id": [cd3p_required_text],
+        "agreement_id": [cd3p_required_text],
+        "signatory_name": [cd3p_required_text],
+        "signatory_title": [cd3p_required_text],
+        "confirm_authority": [default(False), cd3p_checked],
+        "text_sha256": [ignore_missing, cd3p_text],
+    }
+
+
+@validator_args
+def agreement_acknowledge(cd3p_text: Validator, ignore_missing: Validator) -> Schema:
+    return {
+        "agreement_id": [ignore_missing, cd3p_text],
+        "text_sha256": [ignore_missing, cd3p_text],
+    }
+
+
+@validator_args
+def agreement_status(cd3p_required_text: Validator) -> Schema:
+    return {"organization_id": [cd3p_required_text]}
+
+
+@validator_args
+def signature_list(
+    cd3p_text: Validator,
+    cd3p_limit: Validator,
+    cd3p_offset: Validator,
+    cd3p_date: Validator,
+    ignore_missing: Validator,
+    one_of: Validator,
+    default: Validator,
+) -> Schema:
+    return {
+        "organization_id": [ignore_missing, cd3p_text],
+        "user_id": [ignore_missing, cd3p_text],
+        "agreement_id": [ignore_missing, cd3p_text],
+        "kind": [ignore_missing, cd3p_text, one_of(["sign", "acknowledge", "revoke"])],
+        "since": [ignore_missing, cd3p_date],
+        "until": [ignore_missing, cd3p_date],
+        "limit": [default(100), cd3p_limit],
+        "offset": [default(0), cd3p_offset],
+    }
+
+
+@validator_args
+def signature_revoke(cd3p_required_text: Validator) -> Schema:
+    return {"id": [cd3p_required_text], "reason": [cd3p_required_text]}
+
+
+@validator_args
+def partner_application_create(
+    cd3p_required_text: Validator,
+    cd3p_text: Validator,
+    cd3p_bool: Validator,
+    cd3p_organization_sector: Validator,
+    cd3p_service_area: Validator,
+    ignore_missing: Validator,
+    default: Validator,
+    name_validator: Validator,
+    email_validator: Validator,
+    url_validator: Validator,
+) -> Schema:
+    return {
+        "organization_title": [cd3p_required_text],
+        "organization_name": [ignore_missing, cd3p_text, name_validator],
+        "sector": [cd3p_required_text, cd3p_organization_sector],
+        "website": [ignore_missing, cd3p_text, url_validator],
+        "contact_name": [cd3p_required_text],
+        "contact_email": [cd3p_required_text, email_validator],
+        "contact_phone": [ignore_missing, cd3p_text],
+        "data_description": [cd3p_required_text],
+        "service_area": [ignore_missing, cd3p_service_area],
+        "focus_group": [default(False), cd3p_bool],
+    }
+
+
+@validator_args
+def by_id(cd3p_required_text: Validator) -> Schema:
+    return {"id": [cd3p_required_text]}
+
+
+@validator_args
+def reject(cd3p_required_text: Validator) -> Schema:
+    return {"id": [cd3p_required_text], "reason": [cd3p_required_text]}
+
+
+@validator_args
+def queue_list(
+    cd3p_text: Validator,
+    cd3p_limit: Validator,
+    cd3p_offset: Validator,
+    cd3p_bool: Validator,
+    ignore_missing: Validator,
+    one_of: Validator,
+    default: Validator,
+) -> Schema:
+    return {
+        "organization_id": [ignore_missing, cd3p_text],
+        "mine": [default(False), cd3p_bool],
+        "state": [ignore_missing, cd3p_text, one_of(["pending", "approved", "rejected"])],
+        "limit": [default(100), cd3p_limit],
+        "offset": [default(0), cd3p_offset],
+    }
+
+
+@validator_args
+def membership_request_create(
+    cd3p_required_text: Validator,
+    cd3p_text: Validator,
+    cd3p_checked: Validator,
+    ignore_missing: Validator,
+    one_of: Validator,
+    default: Validator,
+) -> Schema:
+    return {
+        "organization_id": [cd3p_required_text],
+        "role": [default("member"), cd3p_text, one_of(REQUEST_ROLES)],
+        "message": [ignore_missing, cd3p_text],
+        "acknowledge": [default(False), cd3p_checked],
+    }
+
+
+@validator_args
+def ledger_verify(
+    ignore_missing: Validator, cd3p_text: Validator, cd3p_ledger_checkpoint: Validator
+) -> Schema:
+    return {"checkpoint": [ignore_missing, cd3p_text, cd3p_ledger_checkpoint]}
+
+
+@validator_args
+def ledger_checkpoint() -> Schema:
+    return {}
+
+
+@validator_args
+def agreement_delete(cd3p_required_text: Validator) -> Schema:
+    return {"id": [cd3p_required_text]}

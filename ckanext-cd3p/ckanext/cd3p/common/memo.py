@@ -1,0 +1,30 @@
+"""What is remembered for the length of one request (or one CLI command): a dictionary per name, kept
+on ``flask.g``, so that a hook run per dataset or per row asks the database once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+from ckan.plugins import toolkit as tk
+
+_PREFIX = "_cd3p_memo_"
+
+
+def request_memo(name: str) -> dict[Any, Any] | None:
+    """The request's dictionary called ``name`` (made empty on first use), or None outside an
+    application context (a worker job), where nothing is remembered."""
+    if not flask.has_app_context():
+        return None
+    attr = _PREFIX + name
+    store = tk.g
+    if not hasattr(store, attr):
+        setattr(store, attr, {})
+    return getattr(store, attr)
+
+
+def forget_request_memo(name: str) -> None:
+    """Empties the request's dictionary called ``name``."""
+    memo = request_memo(name)
+    if memo is not None:
+        memo.clear()

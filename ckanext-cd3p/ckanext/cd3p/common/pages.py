@@ -1,0 +1,131 @@
+"""What every blueprint's views share: calling an action as the logged-in user, refusals (403, the
+login page for visitors, 404), posted forms and their errors, paging, CSV cells, and the check
+of a page's path values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ckan.plugins import toolkit as tk
+from ckan.types import Context, Response
+from flask import current_app
+from werkzeug.exceptions import Forbidden, NotFound
+
+from ckanext.cd3p.common import inputs
+
+PAGE_SIZE = 50
+
+
+# Cells that a spreadsheet would read as a formula get a leading apostrophe (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- request helpers ----------------------------------------------------------------------------
+
+
+def user_name() -> str:
+    return tk.current_user.name if tk.current_user.is_authenticated else ""
+
+
+def context() -> Context:
+    return {"user": user_name()}
+
+
+def action(name: str) -> Callable[[Context, dict[str, Any]], Any]:
+    return tk.get_action(name)
+
+
+def call(name: str, data: dict[str, Any] | None = None) -> Any:
+    """Calls an action in the name of the logged-in user (a fresh context per call)."""
+    return action(name)(context(), data or {})
+
+
+def here() -> str:
+    query = tk.request.query_string.decode()
+    return tk.request.path + (f"?{query}" if query else "")
+
+
+def login_first() -> Response:
+    """Anonymous visitors are sent to log in, and brought back here afterwards."""
+    target = here() if tk.request.method == "GET" else tk.request.referrer or tk.request.path
+    if not tk.h.url_is_local(target):
+        target = tk.request.path
+    tk.h.flash_notice(tk._("Please log in to continue."))
+    return tk.redirect_to("user.login", next=target)
+
+
+# A refusal or a missing object raised by an action, anywhere in a view of these blueprints, becomes
+# the page CKAN shows for a 403 or 404 (anonymous visitors are sent to log in first): the views only
+# handle what they have something to say about, such as validation errors.
+def refuse(error: tk.NotAuthorized) -> Any:
+    if not tk.current_user.is_authenticated:
+        return login_first()
+    return current_app.handle_http_exception(Forbidden(str(error) or tk._("Not authorized to see this page")))
+
+
+def not_found(error: tk.ObjectNotFound) -> Any:
+    return current_app.handle_http_exception(NotFound(str(error) or tk._("Not found")))
+
+
+def check_path() -> None:
+    """A page's path values (ids, names) are checked before its view looks anything up with them
+    (each blueprint's ``before_request``, after CKAN's own): one that no id or name can be (a NUL or
+    other control character, over :data:`inputs.MAX_ID_LENGTH` characters) is a 404."""
+    for value in (tk.request.view_args or {}).values():
+        if isinstance(value, str) and inputs.text_id(value) is None:
+            raise tk.ObjectNotFound(tk._("Not found"))
+
+
+def allowed(auth_name: str, data: dict[str, Any] | None = None) -> bool:
+    try:
+        tk.check_access(auth_name, context(), data or {})
+    except tk.NotAuthorized:
+        return False
+    return True
+
+
+def form(*names: str) -> dict[str, Any]:
+    """The named fields of the posted form (only those: actions get no stray keys)."""
+    posted = tk.request.form
+    return {name: posted.get(name, "") for name in names if name in posted}
+
+
+def errors(error: tk.ValidationError) -> dict[str, Any]:
+    return {"errors": error.error_dict, "error_summary": error.error_summary}
+
+
+# The last page number a list accepts: past it, the list is empty, as it is past its last page.
+MAX_PAGE = 1_000_000
+
+
+def page_number() -> int:
+    try:
+        return min(max(int(tk.request.args.get("page", 1)), 1), MAX_PAGE)
+    except ValueError:
+        return 1
+
+
+def pager_url(endpoint: str, params: dict[str, Any], page: int | None = None, **_ignored: Any) -> str:
+    """URL of a page of a paged list (the pager's url generator), keeping its filters."""
+    return tk.h.url_for(endpoint, **{k: v for k, v in params.items() if v not in (None, "")}, page=page)
+
+
+# --- the ledger ---------------------------------------------------------------------------------
+
+
+def csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+# --- routes -------------------------------------------------------------------------------------
+
+GET_POST = ["GET", "POST"]
+
+
+POST = ["POST"]

@@ -1,0 +1,526 @@
+"""Checks before loading: every uploaded or linked table is read and screened before it may reach the
+DataStore, and a file that fails leaves the DataStore as it was.
+
+ckanext-xloader asks each ``IXloader`` plugin ``can_upload(resource_id)`` before it queues a load. We
+always answer no, and queue our own job instead (:func:`can_load`): the job (:func:`run`, on the same
+worker queue) reads the file once, screening it for personal data (:mod:`ckanext.cd3p.ingestion.screening`),
+checking its geography codes (:mod:`ckanext.cd3p.ingestion.validation`) and writing the UTF-8 CSV copy that is
+loaded. A file that passes is loaded by the same job, in one transaction
+(:mod:`ckanext.cd3p.ingestion.loading`);
+a file that is held or fails is not, and the DataStore table of the last good file stays as it was,
+and so do the indicators built on it. Each check is one row of ``cd3p_resource_check``, for one
+version of the file (its *fingerprint*: where the file is, when it was uploaded, its size); the
+load's progress and log are kept in its report.
+
+A file is **held** when it appears to hold personal data and its dataset is not both marked
+"contains personal data" and organization-only. The dataset is then made organization-only (a
+dataset change, so it is in the dataset's activity), the file is not loaded, and only the
+organization's admins and sysadmins may download it (:func:`download_refused`). The uploader reads the
+report on the resource page and either uploads the file again without the flagged columns (a new
+fingerprint, so a new check) or marks the dataset as personal and organization-only, which checks
+the file again. Sysadmins see held files in a queue and may release a false alarm, which loads it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import requests
+import sqlalchemy as sa
+from ckan import authz, model
+from ckan.lib import uploader
+from ckan.plugins import toolkit as tk
+from ckan.types import Context
+
+from ckanext.cd3p import config as cd3p_config
+from ckanext.cd3p.common import privacy
+from ckanext.cd3p.common.model import utcnow
+from ckanext.cd3p.ingestion import loading, screening, validation
+from ckanext.cd3p.ingestion.model import ResourceCheck
+
+log = logging.getLogger(__name__)
+
+# A check still pending after this long was lost (its worker died): the next submission starts anew.
+PENDING_TIMEOUT = dt.timedelta(minutes=15)
+JOB_TIMEOUT = 900  # seconds, for RQ
+TABULAR = ("CSV", "TSV", "TXT", "XLSX", "JSON")
+DELIMITED = ("CSV", "TSV", "TXT")
+
+
+class CheckError(Exception):
+    """The file could not be fetched or is too large: the message is for the partner."""
+
+
+def _site() -> Context:
+    return {"user": tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"], "ignore_auth": True}
+
+
+def fingerprint(resource: dict[str, Any]) -> str:
+    """Identifies one version of a resource's file: a new upload or a new link is a new version."""
+    modified = resource.get("last_modified")
+    if isinstance(modified, dt.datetime):  # the model's value; resource_show gives the same in ISO
+        modified = modified.isoformat()
+    url = resource.get("url") or ""
+    if resource.get("url_type") == "upload":  # the model keeps the file name, resource_show a URL to it
+        url = url.rsplit("/", 1)[-1]
+    parts = [resource.get("url_type") or "", url, str(modified or "")]
+    if resource.get("url_type") == "upload":
+        parts.append(str(resource.get("size") or ""))
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def latest(resource_id: str) -> ResourceCheck | None:
+    """The latest check of a resource, whatever its file."""
+    return (
+        model.Session.query(ResourceCheck)
+        .filter(ResourceCheck.resource_id == resource_id)
+        .order_by(ResourceCheck.created.desc())
+        .first()
+    )
+
+
+def _resource_dict(resource: model.Resource) -> dict[str, Any]:
+    return {
+        "url_type": resource.url_type,
+        "url": resource.url,
+        "last_modified": resource.last_modified,
+        "size": resource.size,
+    }
+
+
+def can_load(resource_id: str) -> bool:
+    """xloader's question: may it load this resource's current file? Never: the check job loads a
+    file that passes (:mod:`ckanext.cd3p.ingestion.loading`), all or nothing, which xloader cannot. So a
+    submission (a new file, or a reload asked for through ``xloader_submit``) queues a check of the
+    current file, unless one is already under way or the file was held or failed: a file held or
+    failed is checked again only when asked (``cd3p_resource_check_run``)."""
+    resource = model.Resource.get(resource_id)
+    if resource is None:
+        return False
+    fp = fingerprint(_resource_dict(resource))
+    session = model.meta.create_local_session()  # committed on its own, as xloader's task status is
+    try:
+        found = (
+            session.query(ResourceCheck)
+            .filter(ResourceCheck.resource_id == resource_id, ResourceCheck.fingerprint == fp)
+            .order_by(ResourceCheck.created.desc())
+            .first()
+        )
+        if found is not None:
+            if found.state in ("held", "failed"):
+                return False
+            if under_way(found):
+                return False
+            _close_lost(found)
+        row = ResourceCheck(
+            resource_id=resource_id, package_id=resource.package_id, fingerprint=fp, state="pending"
+        )
+        session.add(row)
+        session.commit()
+        check_id = row.id
+    finally:
+        session.close()
+    enqueue(resource_id, check_id)
+    return False
+
+
+def under_way(check: ResourceCheck) -> bool:
+    """Whether the check, or the load that follows it, is still running (not lost with its worker)."""
+    load = (check.report or {}).get("load")
+    if load:  # its heartbeat tells, from the copy made while checking on
+        return loading.state(load).get("state") == "running"
+    return check.state == "pending" and utcnow() - check.created < PENDING_TIMEOUT
+
+
+def _close_lost(check: ResourceCheck) -> None:
+    """Records that a check or load lost with its worker failed (the caller commits)."""
+    if check.state == "pending":
+        check.state = "failed"
+        check.report = {
+            **check.report,
+            "error": tk._("The check did not finish in time and was started again."),
+        }
+        check.finished = utcnow()
+    load = (check.report or {}).get("load")
+    if load and load.get("state") == "running":
+        check.report = {**check.report, "load": loading.state(load)}
+
+
+def enqueue(resource_id: str, check_id: str) -> None:
+    """Queues the check and load, and tells xloader's task status that a load is pending."""
+    loading.mark_task(resource_id, check_id, "pending")
+    tk.enqueue_job(
+        run,
+        [resource_id, check_id],
+        title=f"cd3p check and load: resource {resource_id}",
+        rq_kwargs={"timeout": JOB_TIMEOUT},
+    )
+
+
+def start(resource_id: str) -> ResourceCheck:
+    """A new check of the resource's current file, queued (whatever earlier checks said)."""
+    resource = model.Resource.get(resource_id)
+    if resource is None or resource.state != "active":
+        raise tk.ObjectNotFound(tk._("Resource not found"))
+    previous = latest(resource_id)
+    if previous is not None:
+        _close_lost(previous)
+    row = ResourceCheck(
+        resource_id=resource_id,
+        package_id=resource.package_id,
+        fingerprint=fingerprint(_resource_dict(resource)),
+        state="pending",
+    )
+    model.Session.add(row)
+    model.Session.commit()
+    enqueue(resource_id, row.id)
+    return row
+
+
+@contextlib.contextmanager
+def local_file(resource: dict[str, Any]) -> Iterator[Path]:
+    """The resource's file on this machine: the stored upload, or the link fetched to a temporary file
+    (refused beyond ``ckan.max_resource_size``)."""
+    if resource.get("url_type") == "upload":
+        path = Path(uploader.get_resource_uploader(resource).get_path(resource["id"]))
+        if not path.exists():
+            raise CheckError(tk._("The uploaded file is missing from storage."))
+        yield path
+        return
+    limit = cd3p_config.max_resource_mb() * 1024 * 1024
+    handle, name = tempfile.mkstemp(prefix="cd3p-check-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            try:
+                with requests.get(
+                    resource["url"], stream=True, timeout=cd3p_config.link_timeout()
+                ) as response:
+                    response.raise_for_status()
+                    size = 0
+                    for chunk in response.iter_content(1 << 20):
+                        size += len(chunk)
+                        if size > limit:
+                            raise CheckError(
+                                tk._("The linked file is larger than the {limit} MB limit.").format(
+                                    limit=cd3p_config.max_resource_mb()
+                                )
+                            )
+                        out.write(chunk)
+            except requests.RequestException as e:
+                raise CheckError(tk._("The linked file could not be fetched: {error}").format(error=e)) from e
+        yield Path(name)
+    finally:
+        os.unlink(name)
+
+
+def _fmt(resource: dict[str, Any]) -> str:
+    fmt = (resource.get("format") or "").upper()
+    if fmt in TABULAR:
+        return fmt
+    suffix = Path(resource.get("url") or "").suffix.lstrip(".").upper()
+    return suffix if suffix in TABULAR else fmt
+
+
+# Personal data is allowed only in datasets marked as containing it and kept to the organization;
+# marking a held file's dataset as holding personal data (cd3p_resource_mark_personal) sets these.
+PERSONAL_DATA_ALLOWED = {"contains_personal_data": "yes", "access_level": "organization"}
+
+
+def personal_allowed(dataset: dict[str, Any]) -> bool:
+    """Whether the dataset may hold personal data (:data:`PERSONAL_DATA_ALLOWED`)."""
+    return all(dataset.get(field) == value for field, value in PERSONAL_DATA_ALLOWED.items())
+
+
+def inspect(
+    path: Path,
+    fmt: str,
+    resource: dict[str, Any],
+    dataset: dict[str, Any],
+    copy: screening.RowCallback | None = None,
+) -> tuple[dict[str, Any], list[screening.Table]]:
+    """The report of one file (its tables, personal-data findings and geography codes) and its
+    tables. ``copy`` sees every row too (the load's CSV copy), in the same pass over the file.
+
+    :raises screening.ScreeningError: the file is not a readable table of its declared format
+    """
+    codes = validation.checker(resource.get("geo_key_column"), resource.get("geo_key_level"))
+
+    def on_row(sheet: str, header: Any, number: int, values: Any) -> None:
+        if codes is not None:
+            codes(sheet, header, number, values)
+        if copy is not None:
+            copy(sheet, header, number, values)
+
+    tables = screening.read_tables(
+        path,
+        fmt,
+        sample_rows=cd3p_config.check_sample_rows(),
+        on_row=on_row if codes is not None or copy is not None else None,  # none is quicker
+    )
+    findings = screening.screen(tables, small_cell_threshold=privacy.threshold(dataset))
+    report: dict[str, Any] = {
+        "format": fmt,
+        "tables": [
+            {"sheet": t.sheet, "columns": t.header, "rows": t.total_rows, "encoding": t.encoding}
+            for t in tables
+        ],
+        "findings": [screening.as_dict(f) for f in findings],
+    }
+    if codes is not None:
+        report["geography"] = codes.report()
+    return report, tables
+
+
+def decide(report: dict[str, Any], dataset: dict[str, Any]) -> str:
+    if report.get("error"):
+        return "failed"
+    geography = report.get("geography") or {}
+    if geography.get("error") or geography.get("unknown_total"):
+        return "failed"
+    if report.get("findings") and not personal_allowed(dataset):
+        return "held"
+    return "passed"
+
+
+def run(resource_id: str, check_id: str) -> str:
+    """The check job: reads and screens the file, records the report, then holds it or loads it."""
+    context = _site()
+    check = model.Session.get(ResourceCheck, check_id)
+    if check is None:
+        return "missing"
+    released = check.state == "passed" and "released_by" in check.report and "load" not in check.report
+    if check.state != "pending" and not released:
+        return check.state
+    try:
+        resource = tk.get_action("resource_show")(dict(context), {"id": resource_id})
+        dataset = tk.get_action("package_show")(dict(context), {"id": resource["package_id"]})
+    except tk.ObjectNotFound:
+        return _finish(check, "failed", {"error": tk._("The resource was deleted before its check ran.")})
+    if fingerprint(resource) != check.fingerprint:
+        return _finish(
+            check, "failed", {"error": tk._("A newer file replaced this one before its check ran.")}
+        )
+    fmt = _fmt(resource)
+    report: dict[str, Any] = {"file": resource.get("url", "").rsplit("/", 1)[-1], "format": fmt}
+    started = utcnow()
+    tables: list[screening.Table] = []
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(
+            tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", prefix="cd3p-load-", suffix=".csv")
+        )
+        # A delimited file is COPY-ed as it is; other formats are copied as CSV in the check's pass.
+        copy = None if fmt in DELIMITED else loading.CsvCopy(out, screening.text_of(fmt))
+        path = Path()
+        staging = stack.enter_context(loading.Staging(resource_id, check_id))
+        try:
+            path = stack.enter_context(local_file(resource))
+            report["size"] = path.stat().st_size
+            if copy is None and cd3p_config.load_copy_while_checking():
+                staging.copy_early(path, fmt, [resource.get("geo_key_column") or ""])
+            found, tables = inspect(path, fmt, resource, dataset, copy)
+            report.update(found)
+        except (screening.ScreeningError, CheckError) as e:
+            report["error"] = str(e)
+        out.flush()
+        report["seconds"] = round((utcnow() - started).total_seconds(), 2)
+        state = decide(report, dataset)
+        if released and state == "held":  # a sysadmin found no personal data in it
+            state = "passed"
+            report = {**check.report, **report}
+        if state == "held":
+            report["previous_access_level"] = dataset.get("access_level")
+            report["personal_data_marked"] = dataset.get("contains_personal_data")
+            if dataset.get("access_level") != "organization":
+                tk.get_action("package_patch")(
+                    dict(context), {"id": dataset["id"], "access_level": "organization"}
+                )
+        elif state == "passed" and report.get("findings"):
+            report["findings_accepted"] = True  # declared personal and organization-only
+        if state != "passed":
+            staging.discard()  # the copy made while checking, if any, is rolled back unseen
+        elif staging.progress is not None:
+            staging.progress.note(tk._("The check passed; the copy made meanwhile can be kept"))
+            report["load"] = staging.progress.snapshot()  # its heartbeat goes on writing it
+        _finish(check, state, report)
+        log.info("cd3p: check of resource %s: %s", resource_id, state)
+        if state != "passed":
+            loading.mark_task(resource_id, check_id, "error", _refusal(state, report))
+            return state
+        load(staging, resource, dataset, path, fmt, tables[0] if tables else None, out, copy)
+    return state
+
+
+def _refusal(state: str, report: dict[str, Any]) -> str:
+    if state == "held":
+        return tk._("Not loaded: the file appears to hold personal data; see its check report.")
+    return tk._("Not loaded: the file failed its check. {error}").format(
+        error=report.get("error") or tk._("See its check report.")
+    )
+
+
+def load(
+    staging: loading.Staging,
+    resource: dict[str, Any],
+    dataset: dict[str, Any],
+    path: Path,
+    fmt: str,
+    table: screening.Table | None,
+    out: IO[str],
+    copy: loading.CsvCopy | None,
+) -> str:
+    """Loads a file that passed its check, recording progress and log in the check's report;
+    returns ``complete`` or ``failed``. A delimited file is read by COPY itself; if COPY reads it
+    otherwise than the check did, a second pass writes its CSV copy to ``out`` for COPY to read.
+    Other formats were copied to ``out`` by the check (``copy``)."""
+    from ckanext.cd3p.indicators import cache
+    from ckanext.cd3p.ingestion import suppression
+
+    resource_id = resource["id"]
+    if table is None:
+        return "failed"
+    guessed = loading.guess_types(table, [resource.get("geo_key_column") or ""])
+
+    def rewritten() -> loading.Source:
+        out.seek(0)
+        out.truncate()
+        screening.read_tables(path, fmt, sample_rows=1, on_row=loading.CsvCopy(out, screening.text_of(fmt)))
+        out.flush()
+        return loading.Source(Path(out.name))
+
+    if copy is None:
+        source, fallback, header, total = (
+            loading.Source.of(path, table),
+            rewritten,
+            table.header,
+            table.total_rows,
+        )
+    else:
+        source, fallback, header, total = loading.Source(Path(out.name)), None, copy.header, copy.rows
+    suppressed = None
+    if suppression.applies(dataset, resource):
+        suppressed = (suppression.count_columns(resource), privacy.threshold(dataset))
+    check_id = staging.check_id
+    loading.mark_task(resource_id, check_id, "running")
+    progress = staging.progress or loading.Progress(check_id, total)
+    progress.total(total)
+    with progress:
+        try:
+            if not header:
+                raise loading.LoadError(tk._("The file has no table to load."))
+            result = loading.load(
+                staging,
+                source,
+                header,
+                guessed,
+                progress,
+                clean=loading.needs_cleaning(table, guessed),
+                fallback=fallback,
+                suppressed=suppressed,
+            )
+        except loading.LoadError as e:
+            progress.end("failed", str(e), error=str(e))
+            loading.mark_task(resource_id, check_id, "error", str(e))
+            return "failed"
+        except Exception as e:  # a bug or the job's timeout: recorded, then raised for RQ's log
+            message = tk._("The load failed unexpectedly: {error}").format(error=e)
+            progress.end("failed", message, error=message)
+            loading.mark_task(resource_id, check_id, "error", message)
+            raise
+        progress.end(
+            "complete",
+            tk._("Loaded {rows} rows in {seconds} s").format(rows=result["rows"], seconds=progress.elapsed()),
+            rows=result["rows"],
+            types=result["types"],
+        )
+    cache.invalidate(resource_id)
+    loading.mark_task(resource_id, check_id, "complete")
+    return "complete"
+
+
+def _finish(check: ResourceCheck, state: str, report: dict[str, Any]) -> str:
+    check.state = state
+    check.report = report
+    check.finished = utcnow()
+    model.Session.commit()
+    return state
+
+
+def release(check: ResourceCheck, user: str, reason: str) -> None:
+    """A sysadmin's decision that a held file holds no personal data: it passes, the dataset gets its
+    access level back, and the file is loaded."""
+    previous = check.report.get("previous_access_level")
+    check.state = "passed"
+    check.report = {
+        **check.report,
+        "released_by": user,
+        "release_reason": reason,
+        "released": utcnow().isoformat(),
+    }
+    check.finished = utcnow()
+    model.Session.commit()
+    if previous and previous != "organization":
+        tk.get_action("package_patch")(_site(), {"id": check.package_id, "access_level": previous})
+    enqueue(check.resource_id, check.id)  # loaded without holding it again (see run)
+
+
+def download_refused(resource_id: str, user_name: str) -> str | None:
+    """Why the user may not download the resource's file, as far as its check goes, or None if they
+    may (the dataset's own visibility is package_show's, which CKAN's download view checks).
+
+    A file is for everyone who may see its dataset once it has passed its check, or when it has
+    none (only tables are checked). Until then it is for sysadmins and those who may edit the
+    dataset (a pending or failed check: nobody has read the file yet); and a held file, which
+    appears to hold personal data, for its organization's admins and sysadmins only.
+    """
+    check = latest(resource_id)
+    if check is None or check.state == "passed" or authz.is_sysadmin(user_name):
+        return None
+    if check.state == "held":
+        dataset = model.Package.get(check.package_id)
+        if (
+            user_name
+            and dataset is not None
+            and dataset.owner_org
+            and authz.users_role_for_group_or_org(dataset.owner_org, user_name) == "admin"
+        ):
+            return None
+        return tk._(
+            "This file is held: it appears to contain personal data, so only its "
+            "organization's admins may download it."
+        )
+    if user_name:
+        try:
+            tk.check_access("package_update", {"user": user_name}, {"id": check.package_id})
+        except tk.NotAuthorized:
+            pass
+        else:
+            return None
+    return tk._(
+        "This file has not passed its check before loading yet, so only the dataset's editors may "
+        "download it."
+    )
+
+
+def queue(states: tuple[str, ...] = ("held",), limit: int = 200) -> list[ResourceCheck]:
+    """The latest check of each resource whose latest check is in one of the states, newest first."""
+    latest_ids = (
+        sa.select(ResourceCheck.id)
+        .distinct(ResourceCheck.resource_id)
+        .order_by(ResourceCheck.resource_id, ResourceCheck.created.desc())
+        .scalar_subquery()
+    )
+    return (
+        model.Session.query(ResourceCheck)
+        .filter(ResourceCheck.id.in_(latest_ids), ResourceCheck.state.in_(states))
+        .order_by(ResourceCheck.created.desc())
+        .limit(limit)
+        .all()
+    )

@@ -1,0 +1,72 @@
+"""Template helpers of the checks before loading: a resource's latest check, its suppression, and
+the labels of load phases and findings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ckan.plugins import toolkit as tk
+
+from ckanext.cd3p.common import privacy
+from ckanext.cd3p.ingestion import suppression
+
+__all__ = [
+    "cd3p_finding_label",
+    "cd3p_load_phase",
+    "cd3p_resource_check",
+    "cd3p_suppression",
+]
+
+
+def cd3p_resource_check(resource_id: str) -> dict[str, Any] | None:
+    """The latest check of a resource's file as the visitor may see it (editors of the dataset and
+    sysadmins), or None."""
+    try:
+        return tk.get_action("cd3p_resource_check_show")(
+            {"user": tk.current_user.name if tk.current_user.is_authenticated else ""}, {"id": resource_id}
+        )
+    except (tk.NotAuthorized, tk.ObjectNotFound):
+        return None
+
+
+def cd3p_suppression(resource: dict[str, Any], package: dict[str, Any]) -> dict[str, Any] | None:
+    """Small-cell suppression of a resource's table, for its page: None when its counts are never
+    suppressed, else its count ``columns``, the ``threshold`` and whether the visitor sees the
+    exact values (``raw``: the partner tier, the dataset's organization, sysadmins)."""
+    if not suppression.applies(package, resource):
+        return None
+    user = tk.current_user.name if tk.current_user.is_authenticated else ""
+    return {
+        "columns": suppression.count_columns(resource),
+        "threshold": privacy.threshold(package),
+        "raw": privacy.sees_raw({"user": user}, package),
+    }
+
+
+LOAD_PHASES = {
+    "starting": "Starting",
+    "copying": "Copying rows",
+    "converting": "Converting column types",
+    "replacing": "Replacing the previous table",
+    "indexing": "Building the search index",
+}
+
+
+def cd3p_load_phase(phase: str) -> str:
+    """A running load's phase in words."""
+    return tk._(LOAD_PHASES.get(phase, phase))
+
+
+FINDING_LABELS = {
+    "person_name": "names of people",
+    "birth_date": "dates of birth",
+    "ssn": "social security numbers",
+    "email": "e-mail addresses",
+    "phone": "phone numbers",
+    "street_address": "street addresses",
+    "exact_age": "exact ages",
+}
+
+
+def cd3p_finding_label(kind: str) -> str:
+    return tk._(FINDING_LABELS.get(kind, kind))
