@@ -35,6 +35,7 @@ from ckan.tests.helpers import call_action
 from ckanext.datastore.backend.postgres import get_write_engine
 
 from ckanext.cd3p.common import model as cd3p_model
+from ckanext.cd3p.common import pages
 from ckanext.cd3p.plugin import Cd3pPlugin
 from tests import factories, partners
 from tests.helpers import tract_table
@@ -58,6 +59,7 @@ BAD: list[Any] = [
     "",
     "   ",
     "x" * 100_000,
+    "[" * 100_000,  # JSON nested past what Python's parser takes (RecursionError)
     "a\x00b",
     "\ud800",
     "\x01\x02\x1b[31m\x7f",
@@ -327,8 +329,9 @@ def test_every_action_answers_bad_input_with_a_clear_error(role: str) -> None:
 # The query and form fields a view reads: .get("name"), .getlist("name"), _form("a", "b"), in its
 # own source and that of the module's functions it calls.
 _FIELD = re.compile(r"""\.(?:get|getlist)\(\s*["'](\w+)["']""")
-_FORM = re.compile(r"""_form\w*\(([^)]*)\)""")
-_CALLEE = re.compile(r"\b(_\w+)\(")
+_FORM = re.compile(r"""form\w*\(([^)]*)\)""")
+# The module's own helpers (``_name(``) and the shared page helpers (``pages.name(``).
+_CALLEE = re.compile(r"(?<![\w.])(_\w+)\(|\bpages\.(\w+)\(")
 
 
 def _view_fields(func: Any, seen: set[Any] | None = None) -> set[str]:
@@ -340,8 +343,8 @@ def _view_fields(func: Any, seen: set[Any] | None = None) -> set[str]:
     for args in _FORM.findall(source):
         found.update(re.findall(r"""["'](\w+)["']""", args))
     module = inspect.getmodule(func)
-    for callee in _CALLEE.findall(source):
-        target = getattr(module, callee, None)
+    for own, shared in _CALLEE.findall(source):
+        target = getattr(module, own, None) if own else getattr(pages, shared, None)
         if inspect.isfunction(target) and target not in seen:
             found |= _view_fields(target, seen)
     return found - {"_csrf_token"}

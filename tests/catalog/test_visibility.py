@@ -62,6 +62,23 @@ class TestStewardVisibility:
             assert "steward_email" not in results[0]
 
     @pytest.mark.parametrize(("who", "sees"), [("anonymous", False), ("outsider", False), ("editor", True)])
+    def test_core_s_default_schema_keeps_the_contact_in_extras_and_hides_it_there_too(
+        self, setup: dict[str, Any], who: str, sees: bool
+    ) -> None:
+        """``use_default_schema`` gives the dataset as CKAN's own schema has it: scheming's fields are
+        extras there, out of reach of a filter of the top-level keys."""
+        user = "" if who == "anonymous" else setup[who]["name"]
+        context = {"user": user, "ignore_auth": False}
+
+        shown = call_action("package_show", dict(context), id=setup["dataset"]["id"], use_default_schema=True)
+        found = call_action("package_search", dict(context), q="laptop", use_default_schema=True)["results"]
+
+        keys = {e["key"] for e in shown.get("extras", [])}
+        assert ("steward_email" in keys or "steward_email" in shown) is sees
+        assert "ada.steward@example.org" not in json.dumps(found)
+        assert ("ada.steward@example.org" in json.dumps(shown)) is sees
+
+    @pytest.mark.parametrize(("who", "sees"), [("anonymous", False), ("outsider", False), ("editor", True)])
     def test_dataset_page(self, app: Any, setup: dict[str, Any], who: str, sees: bool) -> None:
         headers = {} if who == "anonymous" else {"Authorization": setup[who]["token"]}
 
@@ -309,3 +326,36 @@ class TestStewardOutOfActivity:
             assert response.status_code == 200, path
             assert "Broadband survey" in response.body, path
             assert not _carries_contact(response.body), path
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+class TestBulkMakePublic:
+    """Core's bulk "make public" set the private flag alone, past the schema: a dataset kept to its
+    organization (personal data) became public while its access level still said otherwise."""
+
+    def _org(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        admin = factories.UserWithToken()
+        return admin, factories.Organization(users=[{"name": admin["name"], "capacity": "admin"}])
+
+    def test_a_dataset_kept_to_its_organization_is_refused_and_stays_private(self, app: Any) -> None:
+        admin, org = self._org()
+        kept = factories.Dataset(owner_org=org["id"], name="clients", access_level="organization")
+        with pytest.raises(tk.NotAuthorized, match="clients"):
+            call_action(
+                "bulk_update_public", {"user": admin["name"]}, datasets=[kept["id"]], org_id=org["id"]
+            )
+        response = app.post(
+            f"/organization/bulk_process/{org['name']}",
+            data={f"dataset_{kept['id']}": "on", "bulk_action.public": "public"},
+            headers={"Authorization": admin["token"]},
+        )
+        assert response.status_code == 403
+        assert call_action("package_show", id=kept["id"])["private"] is True
+
+    def test_datasets_whose_access_level_is_public_are_made_public(self) -> None:
+        admin, org = self._org()
+        shown = factories.Dataset(owner_org=org["id"], access_level="public")
+        call_action("bulk_update_private", {"user": admin["name"]}, datasets=[shown["id"]], org_id=org["id"])
+        assert call_action("package_show", id=shown["id"])["private"] is True
+        call_action("bulk_update_public", {"user": admin["name"]}, datasets=[shown["id"]], org_id=org["id"])
+        assert call_action("package_show", id=shown["id"])["private"] is False

@@ -345,6 +345,18 @@ class TestWhoReadsWhat:
         site = search({"user": partners.site_user(), "ignore_auth": False}, resource_id)
         assert [r["households"] for r in site["records"]] == HOUSEHOLDS
 
+    @pytest.mark.parametrize("other", ["_table_metadata", "no-such-table"])
+    def test_a_table_named_twice_is_read_as_core_reads_it(self, table: dict[str, Any], other: str) -> None:
+        """Core's schema renames ``id`` to ``resource_id``, so ``id`` wins: a check that looked at
+        ``resource_id`` first let the public read the raw table named by ``id``."""
+        resource_id = table["resource_id"]
+        shown = call_action(
+            "datastore_search", dict(ANONYMOUS), resource_id=other, id=resource_id, sort="_id"
+        )
+        assert shown["resource_id"] == resource_id
+        assert shown["suppressed"]["columns"] == ["households"]
+        assert [r["households"] for r in shown["records"]] == [public(hh) for hh in HOUSEHOLDS]
+
     def test_asking_for_the_view_by_name_reads_the_view(self, table: dict[str, Any]) -> None:
         resource_id = table["resource_id"]
         view = suppression.view_name(resource_id)
@@ -417,6 +429,28 @@ class TestWhoReadsWhat:
             "unresolved": ["households"],
         }
         assert [r["area"] for r in shown["records"]] == AREAS[: len(TABLE)]
+
+    def test_the_dataset_can_still_be_changed_after_a_table_drops_its_count_column(
+        self, table: dict[str, Any]
+    ) -> None:
+        """The count columns are checked against the table when they are given, not at every later
+        change of the dataset: the check job's own patch of a held file's dataset failed on it."""
+        resource_id = table["resource_id"]
+        call_action(
+            "datastore_create",
+            resource_id=resource_id,
+            force=True,
+            fields=[TABLE_FIELDS[0]],
+            delete_fields=True,
+        )
+        patched = call_action(
+            "package_patch",
+            {"user": partners.site_user()},
+            id=table["dataset"]["id"],
+            notes="Still editable.",
+        )
+        assert patched["notes"] == "Still editable."
+        assert search(ANONYMOUS, resource_id)["suppressed"]["unresolved"] == ["households"]
 
 
 # --- count columns as the API takes them (issue 13: a JSON list was stored as text and matched

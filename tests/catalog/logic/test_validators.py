@@ -132,6 +132,25 @@ class TestDatasetValidation:
 
         assert list(errors) == ["geographic_coverage"]
 
+    @pytest.mark.parametrize("coverage", [["district-1"], {"code": "district-1"}, 7])
+    def test_a_place_that_is_not_a_code(self, org: dict[str, Any], coverage: Any) -> None:
+        errors = _errors(org, geographic_coverage=coverage)
+
+        assert list(errors) == ["geographic_coverage"]
+
+    @pytest.mark.parametrize("field", ["temporal_start", "temporal_end"])
+    def test_a_date_of_twenty_digits(self, org: dict[str, Any], field: str) -> None:
+        """CKAN's ``isodate`` raised OverflowError (a 500) on it."""
+        errors = _errors(org, **{field: "99999999999999999999"})
+
+        assert list(errors) == [field]
+        assert "ISO 8601" in errors[field][0]
+
+    def test_a_geometry_nested_too_deeply_for_the_json_parser(self, org: dict[str, Any]) -> None:
+        errors = _errors(org, geographic_coverage="custom", spatial="[" * 100_000)
+
+        assert list(errors) == ["spatial"]
+
 
 @pytest.mark.usefixtures("with_plugins")
 class TestAccessLevel:

@@ -7,11 +7,11 @@ labels of the schema's choices, for the search page and the API alike.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ckan.plugins import toolkit as tk
 
+from ckanext.cd3p.common import inputs
 from ckanext.cd3p.common.memo import forget_request_memo, request_memo
 
 # Facet field in Solr -> dataset field whose choices label it (None: not a choice field).
@@ -35,7 +35,7 @@ def _as_list(value: Any) -> list[str]:
     if isinstance(value, list):
         return value
     try:
-        parsed = json.loads(value)
+        parsed = inputs.parse_json(value)
     except ValueError:
         return [value]
     return parsed if isinstance(parsed, list) else [parsed]

@@ -26,6 +26,8 @@ from ckan import authz
 from ckan.plugins import toolkit as tk
 from ckan.types import Context
 
+from ckanext.cd3p.common.memo import request_memo
+
 STEWARD_FIELDS = ("steward_name", "steward_email")
 
 
@@ -38,10 +40,16 @@ def _user_org_ids(context: Context) -> set[str] | None:
         return None
     if not user:
         return set()
+    memo = request_memo("steward")
+    if memo is not None and user in memo:
+        return memo[user]
     orgs = tk.get_action("organization_list_for_user")(
         {"user": user, "ignore_auth": True}, {"permission": "read", "include_dataset_count": False}
     )
-    return {o["id"] for o in orgs}
+    found = {o["id"] for o in orgs}
+    if memo is not None:
+        memo[user] = found
+    return found
 
 
 def _may_see(pkg_dict: dict[str, Any], org_ids: set[str] | None) -> bool:
@@ -50,15 +58,25 @@ def _may_see(pkg_dict: dict[str, Any], org_ids: set[str] | None) -> bool:
     return org_ids is None or pkg_dict.get("owner_org") in org_ids
 
 
+def _remove(pkg_dict: dict[str, Any]) -> None:
+    """Takes the steward contact out, at the top level and from ``extras``, where CKAN's default
+    schema (``use_default_schema``) and its unvalidated dictionaries keep scheming's fields."""
+    for field in STEWARD_FIELDS:
+        pkg_dict.pop(field, None)
+    if isinstance(pkg_dict.get("extras"), list):
+        pkg_dict["extras"] = [
+            e for e in pkg_dict["extras"] if not (isinstance(e, dict) and e.get("key") in STEWARD_FIELDS)
+        ]
+
+
 def _strip(pkg_dict: dict[str, Any], org_ids: set[str] | None) -> None:
     if not _may_see(pkg_dict, org_ids):
-        for field in STEWARD_FIELDS:
-            pkg_dict.pop(field, None)
+        _remove(pkg_dict)
 
 
 def hide_steward(context: Context, pkg_dict: dict[str, Any]) -> None:
-    """For package_show: one membership look-up."""
-    if any(f in pkg_dict for f in STEWARD_FIELDS):
+    """For package_show: one membership look-up per caller and request."""
+    if _carries_steward(pkg_dict):
         _strip(pkg_dict, _user_org_ids(context))
 
 
@@ -70,8 +88,7 @@ def hide_steward_in_results(results: list[dict[str, Any]]) -> None:
     The dataset page and package_show give it to those who may see it.
     """
     for pkg_dict in results:
-        for field in STEWARD_FIELDS:
-            pkg_dict.pop(field, None)
+        _remove(pkg_dict)
         _clean_stored(pkg_dict)
 
 
@@ -87,11 +104,8 @@ def _clean_stored(pkg_dict: dict[str, Any]) -> None:
 def _without_steward(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     """A copy without the steward contact, at the top level and in ``extras`` (CKAN's unvalidated
     dictionary, which the search index reads, keeps scheming's fields there)."""
-    shown = {k: v for k, v in pkg_dict.items() if k not in STEWARD_FIELDS}
-    if isinstance(shown.get("extras"), list):
-        shown["extras"] = [
-            e for e in shown["extras"] if not (isinstance(e, dict) and e.get("key") in STEWARD_FIELDS)
-        ]
+    shown = dict(pkg_dict)
+    _remove(shown)
     return shown
 
 

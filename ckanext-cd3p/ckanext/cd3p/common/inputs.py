@@ -50,9 +50,26 @@ def text_id(value: Any) -> str | None:
     return value
 
 
-def first_unsafe(value: Any, path: str = "", controls: bool = False) -> tuple[str, str] | None:
+MAX_DEPTH = 64  # lists and dicts inside each other, at most, in any input
+
+
+def parse_json(text: str) -> Any:
+    """``json.loads``, where a text nested too deeply for Python's parser (it raises RecursionError)
+    is refused as unreadable like any other: ValueError."""
+    try:
+        return json.loads(text)
+    except RecursionError as error:
+        raise ValueError("nested too deeply") from error
+
+
+def first_unsafe(
+    value: Any, path: str = "", controls: bool = False, depth: int = 0
+) -> tuple[str, str] | None:
     """The first text inside a value (dicts and lists walked, keys too) that is :func:`unsafe`: its
-    field (the top-level key) and why; None when there is none."""
+    field (the top-level key) and why; None when there is none. A value nested deeper than
+    :data:`MAX_DEPTH` is refused as such."""
+    if depth > MAX_DEPTH:
+        return (path, tk._("Nested more than {n} levels deep").format(n=MAX_DEPTH))
     if isinstance(value, str):
         reason = unsafe(value, controls)
         return (path, reason) if reason else None
@@ -60,13 +77,13 @@ def first_unsafe(value: Any, path: str = "", controls: bool = False) -> tuple[st
         for key, item in value.items():
             key_text = str(key)
             found = first_unsafe(key_text, path or key_text, controls) or first_unsafe(
-                item, path or key_text, controls
+                item, path or key_text, controls, depth + 1
             )
             if found:
                 return found
     elif isinstance(value, list | tuple):
         for item in value:
-            found = first_unsafe(item, path, controls)
+            found = first_unsafe(item, path, controls, depth + 1)
             if found:
                 return found
     return None
@@ -82,20 +99,26 @@ def refuse_unsafe(data_dict: dict[str, Any]) -> None:
         raise tk.ValidationError({field or "data": [reason]})
 
 
-def _whole_number(value: Any) -> bool:
+def whole_number(value: Any) -> int | None:
+    """The value as a whole number, if it is one (an int but not a bool, or digits as text)."""
     if isinstance(value, bool):
-        return False
+        return None
     if isinstance(value, int):
-        return 0 <= value <= MAX_BIGINT
+        return value
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return int(value.strip()) <= MAX_BIGINT
-    return False
+        return int(value.strip())
+    return None
+
+
+def _whole_number(value: Any) -> bool:
+    number = whole_number(value)
+    return number is not None and 0 <= number <= MAX_BIGINT
 
 
 def _object(value: Any) -> bool:
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = parse_json(value)
         except ValueError:
             return False
     return isinstance(value, dict)
@@ -129,6 +152,18 @@ def _timestamp(value: Any) -> bool:
     except (TypeError, ValueError, OverflowError):
         return False
     return _TIMESTAMPS[0] <= number <= _TIMESTAMPS[1]
+
+
+def datastore_named(data_dict: dict[str, Any]) -> dict[str, Any]:
+    """A DataStore action's input with the resource named as core will read it. Core's DataStore
+    schemas rename ``id`` to ``resource_id`` before anything else, so a given ``id`` wins over
+    ``resource_id``: a chained DataStore action that looked at ``resource_id`` first would judge
+    one table while core acts on another. The copy has ``resource_id`` only."""
+    if not data_dict.get("id"):
+        return data_dict
+    named = {k: v for k, v in data_dict.items() if k != "id"}
+    named["resource_id"] = data_dict["id"]
+    return named
 
 
 def guard(

@@ -70,19 +70,9 @@ def cd3p_not_blank(
         stop(key, errors, tk._("Missing value"))
 
 
-def _whole_number(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
 def cd3p_limit(value: Any, context: Context) -> int:
     """How many rows a list returns: a whole number from 0 to :data:`MAX_LIMIT`."""
-    number = _whole_number(value)
+    number = inputs.whole_number(value)
     if number is None or not 0 <= number <= MAX_LIMIT:
         raise tk.Invalid(tk._("Must be a whole number from 0 to {max}").format(max=MAX_LIMIT))
     return number
@@ -90,7 +80,7 @@ def cd3p_limit(value: Any, context: Context) -> int:
 
 def cd3p_offset(value: Any, context: Context) -> int:
     """How many rows a list skips: a whole number from 0 to PostgreSQL's bigint."""
-    number = _whole_number(value)
+    number = inputs.whole_number(value)
     if number is None or not 0 <= number <= inputs.MAX_BIGINT:
         raise tk.Invalid(tk._("Must be a whole number from 0 to {max}").format(max=inputs.MAX_BIGINT))
     return number

@@ -48,7 +48,7 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.types import Context
 
-from ckanext.cd3p.common import privacy
+from ckanext.cd3p.common import inputs, privacy
 from ckanext.datastore.backend.postgres import get_read_engine, get_write_engine, identifier, literal_string
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def parse_count_columns(value: Any) -> list[str]:
         return []
     if isinstance(value, str) and value.strip().startswith("["):
         try:
-            value = json.loads(value)
+            value = inputs.parse_json(value)
         except ValueError:
             value = value.strip().strip("[]")
     if isinstance(value, list | tuple):
@@ -127,8 +127,10 @@ def count_columns(resource: dict[str, Any]) -> list[str]:
 
 def applies(dataset: dict[str, Any], resource: dict[str, Any]) -> bool:
     """Whether the resource's table is read by the public through its suppressed view: the dataset
-    is public and the resource names count columns."""
-    return dataset.get("access_level") == "public" and bool(count_columns(resource))
+    is public (its access level says so, or its private flag is off, whichever set it) and the
+    resource names count columns."""
+    public = dataset.get("access_level") == "public" or dataset.get("private") is False
+    return public and bool(count_columns(resource))
 
 
 def view_name(resource_id: str) -> str:
@@ -162,6 +164,7 @@ def _dataset_facts(pkg: model.Package) -> dict[str, Any]:
     return {
         "id": pkg.id,
         "owner_org": pkg.owner_org,
+        "private": pkg.private,
         "access_level": extras.get("access_level"),
         "small_cell_threshold": extras.get("small_cell_threshold"),
     }

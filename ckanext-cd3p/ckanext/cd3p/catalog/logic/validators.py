@@ -11,7 +11,7 @@ from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 from shapely.geometry import shape
 
 from ckanext.cd3p.catalog import search
-from ckanext.cd3p.common import geography
+from ckanext.cd3p.common import geography, inputs
 
 __all__ = [
     "cd3p_access_level_to_private",
@@ -33,7 +33,7 @@ def cd3p_geojson_geometry(value: Any, context: Context) -> Any:
     if value in (None, ""):
         return value
     try:
-        geometry = json.loads(value) if isinstance(value, str) else value
+        geometry = inputs.parse_json(value) if isinstance(value, str) else value
     except ValueError as e:
         raise tk.Invalid(tk._("Not valid JSON: {error}").format(error=e)) from e
     if not isinstance(geometry, dict) or geometry.get("type") not in _GEOMETRY_TYPES:
@@ -62,6 +62,9 @@ def cd3p_geographic_coverage(
     """A place picked from the shipped boundaries fills the spatial extent with its geometry."""
     code = data.get(key)
     if code in (None, "", tk.missing, geography.CUSTOM):
+        return
+    if not isinstance(code, str):
+        errors[key].append(tk._("Must be a place code"))
         return
     place = geography.places().get(code)
     if place is None:

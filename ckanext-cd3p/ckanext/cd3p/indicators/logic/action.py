@@ -24,6 +24,7 @@ __all__ = [
     "cd3p_place_show",
     "datastore_create",
     "datastore_delete",
+    "datastore_records_delete",
     "datastore_upsert",
 ]
 
@@ -342,11 +343,12 @@ def datastore_create(up_func: Action, context: Context, data_dict: DataDict) -> 
 def datastore_upsert(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     inputs.guard(
         data_dict,
-        ids=("resource_id",),
+        ids=("resource_id", "id"),
         flags=("force", "calculate_record_count", "dry_run"),
         records=("records",),
         texts=("method",),
     )
+    data_dict = inputs.datastore_named(data_dict)
     result = up_func(context, data_dict)
     _changed(data_dict.get("resource_id"))
     return result
@@ -355,8 +357,20 @@ def datastore_upsert(up_func: Action, context: Context, data_dict: DataDict) -> 
 @tk.chained_action
 def datastore_delete(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     inputs.guard(
-        data_dict, ids=("resource_id",), flags=("force", "calculate_record_count"), objects=("filters",)
+        data_dict, ids=("resource_id", "id"), flags=("force", "calculate_record_count"), objects=("filters",)
     )
+    data_dict = inputs.datastore_named(data_dict)
+    result = up_func(context, data_dict)
+    _changed(data_dict.get("resource_id"))
+    return result
+
+
+@tk.chained_action
+def datastore_records_delete(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    inputs.guard(
+        data_dict, ids=("resource_id", "id"), flags=("force", "calculate_record_count"), objects=("filters",)
+    )
+    data_dict = inputs.datastore_named(data_dict)
     result = up_func(context, data_dict)
     _changed(data_dict.get("resource_id"))
     return result

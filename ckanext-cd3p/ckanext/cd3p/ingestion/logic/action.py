@@ -215,12 +215,14 @@ def datastore_create(up_func: Action, context: Context, data_dict: DataDict) -> 
     columns."""
     inputs.guard(
         data_dict,
-        ids=("resource_id",),
-        required=() if data_dict.get("resource") else ("resource_id",),
+        ids=("resource_id", "id"),
         flags=("force", "calculate_record_count", "delete_fields"),
         mappings=("resource",),
         records=("fields", "triggers", "records"),
     )
+    data_dict = inputs.datastore_named(data_dict)
+    if not data_dict.get("resource"):
+        inputs.guard(data_dict, required=("resource_id",))
     resource_id = data_dict.get("resource_id")
     aside = bool(resource_id) and _may("datastore_create", context, data_dict)
     if aside:
@@ -258,7 +260,8 @@ def datastore_search(up_func: Action, context: Context, data_dict: DataDict) -> 
         objects=("filters",),
         texts=("language", "records_format"),
     )
-    found = suppression.for_caller(context, data_dict.get("resource_id") or data_dict.get("id"))
+    data_dict = inputs.datastore_named(data_dict)
+    found = suppression.for_caller(context, data_dict.get("resource_id"))
     if found is None:
         return up_func(context, data_dict)
     from ckanext.datastore.backend import DatastoreBackend

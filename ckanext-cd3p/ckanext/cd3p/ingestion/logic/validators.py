@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 
@@ -11,6 +12,16 @@ from ckanext.cd3p.ingestion import suppression
 __all__ = [
     "cd3p_count_columns",
 ]
+
+
+def _unchanged(resource_id: str, names: list[str]) -> bool:
+    resource = model.Resource.get(resource_id)
+    if resource is None:
+        return False
+    try:
+        return suppression.parse_count_columns(resource.extras.get("count_columns")) == names
+    except ValueError:
+        return False
 
 
 def cd3p_count_columns(
@@ -32,6 +43,10 @@ def cd3p_count_columns(
             validators.stop(key, errors, reason)
     data[key] = ", ".join(names)
     resource_id = inputs.text_id(data.get(key[:-1] + ("id",)))
+    if resource_id and _unchanged(resource_id, names):
+        # Checked when it was given; a new file that drops a column must not stop every later
+        # change of the dataset (the check job's own among them): the view then hides it all.
+        return
     columns = suppression.table_columns(resource_id) if resource_id else None
     if columns is None:
         return  # no table yet: a name it lacks is suppressed as unresolved (fail closed)
