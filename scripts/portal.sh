@@ -58,11 +58,19 @@ use_env() {
             CD3P_ENV=test; CD3P_SITE_ID=cd3p-test; CD3P_WEB_PORT=$TEST_WEB_PORT
             CD3P_CKAN_DB=cd3p_test; CD3P_DATASTORE_DB=cd3p_test_datastore; CD3P_SOLR_CORE=ckan_test; CD3P_REDIS_DB=1
             CD3P_DATA_DIR=$DEV_DATA_DIR; TEMPLATE=test; TOKEN_FILE="$ETC/xloader-token" ;;
+        test-gw[0-9]|test-gw[0-9][0-9])
+            # One per parallel test process (pytest-xdist's worker gwN; make test): the test
+            # environment's settings with names of its own, a Redis database each (3 + N).
+            local n=${1#test-gw}
+            CD3P_ENV=$1; CD3P_SITE_ID=cd3p-$1; CD3P_WEB_PORT=$((TEST_WEB_PORT + 10 + n))
+            CD3P_CKAN_DB=cd3p_test_gw$n; CD3P_DATASTORE_DB=cd3p_test_gw${n}_datastore
+            CD3P_SOLR_CORE=ckan_test_gw$n; CD3P_REDIS_DB=$((3 + n))
+            CD3P_DATA_DIR=$DEV_DATA_DIR; TEMPLATE=test; TOKEN_FILE="$ETC/xloader-token" ;;
         bench)
             CD3P_ENV=bench; CD3P_SITE_ID=cd3p-bench; CD3P_WEB_PORT=$BENCH_WEB_PORT
             CD3P_CKAN_DB=cd3p_bench; CD3P_DATASTORE_DB=cd3p_bench_datastore; CD3P_SOLR_CORE=ckan; CD3P_REDIS_DB=2
             CD3P_DATA_DIR=$BENCH_DATA_DIR; TEMPLATE=development; TOKEN_FILE="$ETC/bench-token" ;;
-        *) die "unknown environment '$1' (use development, test or bench)" ;;
+        *) die "unknown environment '$1' (use development, test, test-gwN or bench)" ;;
     esac
     INI="$ETC/$CD3P_ENV.ini"
     export CD3P_ENV CD3P_SITE_ID CD3P_WEB_PORT CD3P_CKAN_DB CD3P_DATASTORE_DB CD3P_SOLR_CORE CD3P_REDIS_DB CD3P_DATA_DIR
@@ -93,7 +101,7 @@ ${CD3P_VAR} ${CD3P_ENV} ${CD3P_XLOADER_TOKEN} ${CD3P_DATA_DIR} ${CD3P_TILE_URL} 
 render() {
     umask 077
     local env envs="development test"
-    [ "${CD3P_ENV:-}" = bench ] && envs="$envs bench"
+    case "${CD3P_ENV:-}" in bench|test-gw*) envs="$envs $CD3P_ENV" ;; esac
     for env in $envs; do
         ( use_env "$env"
           CD3P_XLOADER_TOKEN=$(cat "$TOKEN_FILE" 2>/dev/null || echo NOT_SET)
@@ -201,9 +209,14 @@ stop_pid() {
     rm -f "$pidf"
 }
 
+# The parallel test environments that have a process this script started.
+test_workers_started() {
+    ls "$RUN" 2>/dev/null | sed -n 's/^\(web\|worker\)-\(test-gw[0-9]*\)\.pid$/\2/p' | sort -u | tr '\n' ' '
+}
+
 stop() {
     local env
-    for env in ${1:-development test bench}; do
+    for env in ${1:-development test bench $(test_workers_started)}; do
         use_env "$env"
         stop_pid "web[$CD3P_ENV]" "$RUN/web-$CD3P_ENV.pid"
         stop_pid "worker[$CD3P_ENV]" "$RUN/worker-$CD3P_ENV.pid"
@@ -214,6 +227,7 @@ status() {
     local env rc=0 envs="development test"
     # The bench environment runs only during make bench: listed when it has been started.
     if [ -f "$RUN/web-bench.pid" ] || [ -f "$RUN/worker-bench.pid" ]; then envs="$envs bench"; fi
+    envs="$envs $(test_workers_started)"
     for env in ${1:-$envs}; do
         use_env "$env"
         if pid_alive "$RUN/worker-$CD3P_ENV.pid"; then say "worker[$CD3P_ENV]: running"; else say "worker[$CD3P_ENV]: down"; rc=1; fi

@@ -8,7 +8,8 @@
 #   CD3P_ROOT                 repo root (parent of this script's dir)
 #   CD3P_VAR                  $CD3P_ROOT/var        (git-ignored; build, solr home, data, logs)
 #   CD3P_SOLR_PORT            8983                  (always bound to 127.0.0.1)
-#   CD3P_SOLR_CORES           "ckan ckan_test"
+#   CD3P_TEST_WORKERS         2                     (parallel test processes, each with its core)
+#   CD3P_SOLR_CORES           "ckan ckan_test ckan_test_gw0 ckan_test_gw1"
 #   CD3P_SOLR_JAVA_OPTS       "-Xms128m -Xmx512m"
 #   CD3P_SOLR_START_TIMEOUT   90                    (seconds to wait for all cores to ping OK)
 #
@@ -18,7 +19,14 @@ set -euo pipefail
 CD3P_ROOT="${CD3P_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 CD3P_VAR="${CD3P_VAR:-$CD3P_ROOT/var}"
 CD3P_SOLR_PORT="${CD3P_SOLR_PORT:-8983}"
-CD3P_SOLR_CORES="${CD3P_SOLR_CORES:-ckan ckan_test}"
+CD3P_TEST_WORKERS="${CD3P_TEST_WORKERS:-2}"
+# The development core, the test core, and one core per parallel test process (make test).
+default_cores() {
+  local cores="ckan ckan_test" i
+  for ((i = 0; i < CD3P_TEST_WORKERS; i++)); do cores="$cores ckan_test_gw$i"; done
+  echo "$cores"
+}
+CD3P_SOLR_CORES="${CD3P_SOLR_CORES:-$(default_cores)}"
 CD3P_SOLR_JAVA_OPTS="${CD3P_SOLR_JAVA_OPTS:--Xms128m -Xmx512m}"
 CD3P_SOLR_START_TIMEOUT="${CD3P_SOLR_START_TIMEOUT:-90}"
 
@@ -160,6 +168,16 @@ cmd_start() {
       echo "solr: already running"
       return 0
     fi
+    local core
+    for core in $CD3P_SOLR_CORES; do
+      if [[ ! -d "$SOLR_HOME/$core" ]]; then
+        # Started with fewer cores (CD3P_TEST_WORKERS grew): start again with them all.
+        echo "solr: running without core $core; restarting"
+        cmd_stop
+        cmd_start
+        return
+      fi
+    done
     # Alive but not answering yet: probably still starting (e.g. a concurrent start).
     echo "solr: pid $pid is running but not healthy yet; waiting up to ${CD3P_SOLR_START_TIMEOUT}s"
     if wait_healthy "$pid"; then

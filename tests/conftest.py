@@ -3,12 +3,19 @@
 The suite runs against the real services started by `make test`: PostgreSQL/PostGIS, Solr (core
 ckan_test), Redis, and a CKAN web server and xloader worker on the test configuration. The worker
 downloads uploads from that web server and reports back to it, exactly as in production.
+
+`make test` runs the files in parallel processes (pytest-xdist, ``TEST_WORKERS``): each process
+``gwN`` runs on an environment of its own, ``test-gwN`` (its databases, Solr core, Redis database,
+worker and web server, from ``scripts/portal.sh setup test-gwN``), so that no test sees another's
+rows, and the fixtures that reset the databases reset only its own.
 """
 
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +29,22 @@ from ckanext.cd3p.common import model as cd3p_model
 from tests import factories, partners
 from tests.web import person
 
+_MIGRATED: list[bool] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A parallel process reads its own environment's ini, next to the one given (test.ini), before
+    CKAN's pytest plugin loads it at the start of the session."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    given = getattr(config.option, "ckan_ini", None)
+    if worker and given:
+        own = Path(given).with_name(f"test-{worker}.ini")
+        if not own.is_file():
+            raise pytest.UsageError(
+                f"{own} is missing: run `make test` (scripts/portal.sh setup test-{worker})"
+            )
+        config.option.ckan_ini = str(own)
+
 
 @pytest.fixture
 def clean_db(with_plugins: None, reset_db: Any, migrate_db_for: Any) -> None:
@@ -32,8 +55,12 @@ def clean_db(with_plugins: None, reset_db: Any, migrate_db_for: Any) -> None:
     as the tables' owner, the reset turns those two triggers off for its own transaction only.
     """
     reset_db()
-    migrate_db_for("activity")
-    migrate_db_for("cd3p")
+    # The first reset of a process drops CKAN's tables (the activity plugin's among them) and makes
+    # them again; later ones only delete rows. So the migrations are needed once per process.
+    if not _MIGRATED:
+        migrate_db_for("activity")
+        migrate_db_for("cd3p")
+        _MIGRATED.append(True)
     names = ", ".join(table.name for table in cd3p_model.tables())
     guarded = {
         "cd3p_signature": "cd3p_signature_no_truncate",

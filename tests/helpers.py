@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
+
+
+def poll(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.1) -> Any:
+    """``condition()``'s first true value, asked every ``every`` seconds for at most ``timeout``:
+    what a test waits for instead of sleeping a fixed time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        model.Session.expire_all()  # another process (the worker) changes the rows
+        found = condition()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(every)
 
 
 def wait_for_xloader(resource_id: str, timeout: float = 120, after: str | None = None) -> dict[str, Any]:

@@ -23,10 +23,11 @@ from ckan import model
 from ckan.tests.helpers import call_action
 from ckanext.datastore.backend.postgres import get_write_engine
 
+from ckanext.cd3p import config as cd3p_config
 from ckanext.cd3p.common import geography
 from ckanext.cd3p.ingestion import loading, screening
 from tests import factories
-from tests.helpers import wait_for_load, wait_for_xloader
+from tests.helpers import poll, wait_for_load, wait_for_xloader
 from tests.web import soup
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_datastore", "clean_index")
@@ -368,16 +369,24 @@ def test_a_killed_worker_leaves_the_old_table_and_a_retry_succeeds(
     assert load["total_rows"] in (None, 1_000_000)
     os.kill(load["pid"], signal.SIGKILL)
 
-    # No half table: the old rows are all there is, and no staging table is left behind.
-    time.sleep(1)
+    # No half table: the old rows are all there is, and no staging table is left behind once
+    # PostgreSQL has rolled back the killed process's transaction.
+    poll(lambda: _staging_tables(resource["id"]) == [resource["id"]], 30, "the staging table rolled back")
     assert records(resource["id"]) == before
-    assert _staging_tables(resource["id"]) == [resource["id"]]
 
-    # After the timeout the load is reported failed, with no heartbeat since the kill.
-    time.sleep(loading.HEARTBEAT_SECONDS + 5)
-    model.Session.expire_all()
-    dead = call_action("cd3p_resource_check_show", {"ignore_auth": True}, id=resource["id"])
-    assert dead["report"]["load"]["state"] == "failed"
+    # Once the heartbeat is older than the setting says, the load is reported failed.
+    stale_after = cd3p_config.load_stale_after()
+
+    def failed() -> dict[str, Any] | None:
+        check = call_action("cd3p_resource_check_show", {"ignore_auth": True}, id=resource["id"])
+        return check if check["report"]["load"]["state"] == "failed" else None
+
+    dead = poll(
+        failed,
+        stale_after + loading.HEARTBEAT_SECONDS + 30,
+        f"the load reported failed (stale after {stale_after} s)",
+        every=0.5,
+    )
     assert "its worker ended" in dead["report"]["load"]["error"]
 
     # A retry loads the whole file.
