@@ -1,6 +1,8 @@
 """The agreement gate and the partner tier, for every role, through auth, the Action API and pages.
 
-One world per test (CKAN's clean_db), with three organizations:
+One world, built once for the module's tests (they only read it: the writes some roles may make,
+a dataset's notes and a newcomer added to an organization, change no role's rights), with three
+organizations:
 
 - ``S``: signed; its first admin signed, an editor joined after acknowledging the agreement;
 - ``U``: unsigned; it signed, an editor joined, then a sysadmin revoked its signature;
@@ -88,8 +90,30 @@ EXPECTED: dict[str, set[str]] = {
 GATED_IN_U = {"editor_unsigned", "admin_unsigned"}
 
 
+_BUILT: dict[str, Any] = {}
+
+
 @pytest.fixture
-def world(agreement: dict[str, Any]) -> dict[str, Any]:
+def world(request: pytest.FixtureRequest, with_plugins: None) -> dict[str, Any]:
+    """The world, built by the first test that asks for it and kept while the database still holds
+    it (another module's test in between resets the database: then it is built again)."""
+    w = _BUILT.get("world")
+    if w is not None and model.Group.get(w["S"]["id"]) is not None and _indexed(w):
+        return w
+    request.getfixturevalue("clean_db")
+    request.getfixturevalue("clean_index")
+    partners.active_agreement()
+    _BUILT["world"] = _build()
+    return _BUILT["world"]
+
+
+def _indexed(w: dict[str, Any]) -> bool:
+    ids = [w[k]["id"] for k in ("ds_S", "ds_U", "tier")]
+    found = call_action("package_search", fq=" OR ".join(f'id:"{i}"' for i in ids), include_private=True)
+    return found["count"] == len(ids)
+
+
+def _build() -> dict[str, Any]:
     sysadmin_ctx = {"user": partners.site_user()}
     w: dict[str, Any] = {
         role: factories.UserWithToken() for role in ROLES if role not in ("anonymous", "sysadmin")
@@ -251,7 +275,6 @@ def _checks(w: dict[str, Any], app: Any, role: str) -> dict[str, Callable[[], tu
     return checks
 
 
-@pytest.mark.usefixtures("with_plugins", "clean_index")
 @pytest.mark.parametrize("role", ROLES)
 def test_role_matrix(world: dict[str, Any], app: Any, role: str) -> None:
     """Every check for one role; the failures are reported together."""
@@ -344,7 +367,6 @@ def _cd3p_data(w: dict[str, Any], check: str) -> dict[str, Any]:
     return {"id": "current"}
 
 
-@pytest.mark.usefixtures("with_plugins", "clean_index")
 @pytest.mark.parametrize("role", ROLES)
 def test_cd3p_actions_auth(world: dict[str, Any], role: str) -> None:
     wrong = []

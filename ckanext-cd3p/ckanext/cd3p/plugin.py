@@ -2,11 +2,11 @@
 
 Each feature is a sub-package of the same shape (see the README's map)::
 
-    <feature>/logic/action.py      actions (``__all__``), chained core actions among them
-    <feature>/logic/auth.py        auth functions (``__all__``), chained core ones among them
+    <feature>/logic/action.py      actions: each ``cd3p_*`` function, and each chained core action
+    <feature>/logic/auth.py        auth functions: each ``cd3p_*`` one, and each chained core one
     <feature>/logic/schema.py      the schema of each action
-    <feature>/logic/validators.py  validators (``__all__``)
-    <feature>/helpers.py           template helpers (``__all__``)
+    <feature>/logic/validators.py  validators: each ``cd3p_*`` function
+    <feature>/helpers.py           template helpers: each ``cd3p_*`` function
     <feature>/views.py             ``blueprints``
     <feature>/model.py             its ``cd3p_*`` tables
 
@@ -64,11 +64,22 @@ def _both(outer: Callable[..., Any], inner: Callable[..., Any], marker: str) -> 
     return chained
 
 
+def _registered(module: ModuleType, marker: str | None) -> list[tuple[str, Any]]:
+    """What a module registers, found by the one prefix (``cd3p_``) or, for a chained core function,
+    by the mark CKAN's decorator leaves on it: no list to keep by hand."""
+    return [
+        (name, item)
+        for name, item in vars(module).items()
+        if callable(item)
+        and not isinstance(item, type)
+        and (name.startswith("cd3p_") or (marker is not None and getattr(item, marker, False)))
+    ]
+
+
 def _gather(leaf: str, common: str | None = None, marker: str | None = None) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for module in _modules(leaf, common):
-        for name in module.__all__:
-            item = getattr(module, name)
+        for name, item in _registered(module, marker):
             if name in found:
                 if marker is None or not (
                     getattr(found[name], marker, False) and getattr(item, marker, False)

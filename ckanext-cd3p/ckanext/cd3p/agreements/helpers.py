@@ -8,11 +8,6 @@ from typing import Any
 from ckan import model
 from ckan.plugins import toolkit as tk
 
-__all__ = [
-    "cd3p_agreement_notices",
-    "cd3p_is_member",
-]
-
 
 def _my_organizations() -> list[dict[str, Any]]:
     """Organizations the logged-in user is a member of, each with ``capacity`` (cached per request).

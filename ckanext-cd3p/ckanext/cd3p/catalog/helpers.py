@@ -7,17 +7,6 @@ from typing import Any
 from ckanext.cd3p.catalog import search
 from ckanext.cd3p.common import geography
 
-__all__ = [
-    "cd3p_about_groups",
-    "cd3p_district_labels",
-    "cd3p_district_options",
-    "cd3p_facet_label",
-    "cd3p_geographic_coverage_choices",
-    "cd3p_organization_sector",
-    "cd3p_sector_label",
-    "cd3p_sector_options",
-]
-
 
 def cd3p_geographic_coverage_choices(field: dict[str, Any]) -> list[dict[str, str]]:
     """Choices of the geographic coverage select: the city, its districts and neighborhoods."""

@@ -15,12 +15,6 @@ from markupsafe import Markup
 
 from ckanext.cd3p.common import validators
 
-__all__ = [
-    "cd3p_http_url",
-    "cd3p_markdown",
-    "cd3p_utc",
-]
-
 
 def cd3p_http_url(value: Any) -> str | None:
     """The value if it is a web link (http or https, see :func:`validators.http_url`), else None:

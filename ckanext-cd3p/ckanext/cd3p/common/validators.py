@@ -10,17 +10,6 @@ from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 
 from ckanext.cd3p.common import inputs
 
-__all__ = [
-    "cd3p_bool",
-    "cd3p_date",
-    "cd3p_http_url",
-    "cd3p_limit",
-    "cd3p_not_blank",
-    "cd3p_offset",
-    "cd3p_required_text",
-    "cd3p_text",
-]
-
 # --- what every value is checked for first ------------------------------------------------------
 
 # The most rows one call of a list action returns.

@@ -8,16 +8,6 @@ from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p.indicators import registry
 
-__all__ = [
-    "cd3p_equity_level_label",
-    "cd3p_equity_topic_label",
-    "cd3p_format_count",
-    "cd3p_format_moe",
-    "cd3p_format_ratio",
-    "cd3p_format_value",
-    "cd3p_indicators_fed_by",
-]
-
 # --- the digital-equity pages -------------------------------------------------------------------
 
 EQUITY_LEVEL_LABELS = {

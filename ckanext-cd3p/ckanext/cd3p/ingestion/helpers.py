@@ -10,13 +10,6 @@ from ckan.plugins import toolkit as tk
 from ckanext.cd3p.common import privacy
 from ckanext.cd3p.ingestion import suppression
 
-__all__ = [
-    "cd3p_finding_label",
-    "cd3p_load_phase",
-    "cd3p_resource_check",
-    "cd3p_suppression",
-]
-
 
 def cd3p_resource_check(resource_id: str) -> dict[str, Any] | None:
     """The latest check of a resource's file as the visitor may see it (editors of the dataset and

@@ -14,40 +14,6 @@ from ckanext.cd3p.agreements import gate
 from ckanext.cd3p.agreements.model import Agreement, MembershipRequest, PartnerApplication
 from ckanext.cd3p.common import auth, inputs
 
-__all__ = [
-    "cd3p_agreement_acknowledge",
-    "cd3p_agreement_activate",
-    "cd3p_agreement_create",
-    "cd3p_agreement_delete",
-    "cd3p_agreement_list",
-    "cd3p_agreement_show",
-    "cd3p_agreement_sign",
-    "cd3p_agreement_status",
-    "cd3p_agreement_update",
-    "cd3p_ledger_checkpoint",
-    "cd3p_ledger_verify",
-    "cd3p_membership_request_approve",
-    "cd3p_membership_request_create",
-    "cd3p_membership_request_list",
-    "cd3p_membership_request_reject",
-    "cd3p_partner_application_approve",
-    "cd3p_partner_application_create",
-    "cd3p_partner_application_list",
-    "cd3p_partner_application_reject",
-    "cd3p_partner_application_show",
-    "cd3p_signature_list",
-    "cd3p_signature_revoke",
-    "datastore_create",
-    "datastore_delete",
-    "datastore_upsert",
-    "package_create",
-    "package_delete",
-    "package_update",
-    "resource_create",
-    "resource_delete",
-    "resource_update",
-]
-
 # --- agreements ---------------------------------------------------------------------------------
 
 

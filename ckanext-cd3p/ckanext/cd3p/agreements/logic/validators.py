@@ -9,10 +9,6 @@ from ckan.types import Context
 
 from ckanext.cd3p.agreements import ledger
 
-__all__ = [
-    "cd3p_ledger_checkpoint",
-]
-
 
 def cd3p_ledger_checkpoint(value: Any, context: Context) -> tuple[int, str]:
     """A ledger checkpoint as ``ckan cd3p agreement checkpoint`` prints it: ``<entries>:<head hash>``."""

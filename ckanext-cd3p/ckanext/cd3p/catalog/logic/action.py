@@ -12,21 +12,6 @@ from ckan.types import Action, Context, DataDict
 from ckanext.cd3p.catalog import visibility
 from ckanext.cd3p.common import inputs
 
-__all__ = [
-    "activity_data_show",
-    "activity_diff",
-    "activity_show",
-    "bulk_update_public",
-    "dashboard_activity_list",
-    "dataset_followee_list",
-    "followee_list",
-    "group_activity_list",
-    "organization_activity_list",
-    "package_activity_list",
-    "recently_changed_packages_activity_list",
-    "user_activity_list",
-]
-
 # --- activity: the datasets in it, as package_show would show them to the caller ------------------
 # ckanext-activity keeps the whole dataset (package_show's, as the site user saw it) in each dataset
 # activity; these actions return it. The steward contact leaves it for callers who may not see it.

@@ -2,5 +2,3 @@
 what core's actions return, after core's own auth functions decided who may call them."""
 
 from __future__ import annotations
-
-__all__: list[str] = []

@@ -13,16 +13,6 @@ from shapely.geometry import shape
 from ckanext.cd3p.catalog import search
 from ckanext.cd3p.common import geography, inputs
 
-__all__ = [
-    "cd3p_access_level_to_private",
-    "cd3p_checked",
-    "cd3p_end_not_before_start",
-    "cd3p_geographic_coverage",
-    "cd3p_geojson_geometry",
-    "cd3p_organization_sector",
-    "cd3p_service_area",
-]
-
 # --- the dataset, resource and organization schemas ----------------------------------------------
 
 _GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}

@@ -14,20 +14,6 @@ from ckanext.cd3p.indicators import cache, computation, registry
 from ckanext.cd3p.indicators.logic import schema
 from ckanext.cd3p.indicators.model import IndicatorSource
 
-__all__ = [
-    "cd3p_indicator_list",
-    "cd3p_indicator_refresh",
-    "cd3p_indicator_show",
-    "cd3p_indicator_source_create",
-    "cd3p_indicator_source_delete",
-    "cd3p_indicator_source_list",
-    "cd3p_place_show",
-    "datastore_create",
-    "datastore_delete",
-    "datastore_records_delete",
-    "datastore_upsert",
-]
-
 # --- indicators ---------------------------------------------------------------------------------
 
 
@@ -339,38 +325,22 @@ def datastore_create(up_func: Action, context: Context, data_dict: DataDict) -> 
     return result
 
 
-@tk.chained_action
-def datastore_upsert(up_func: Action, context: Context, data_dict: DataDict) -> Any:
-    inputs.guard(
-        data_dict,
-        ids=("resource_id", "id"),
-        flags=("force", "calculate_record_count", "dry_run"),
-        records=("records",),
-        texts=("method",),
-    )
-    data_dict = inputs.datastore_named(data_dict)
-    result = up_func(context, data_dict)
-    _changed(data_dict.get("resource_id"))
-    return result
+def _forgetting(**guarded: Any) -> Action:
+    """A chained DataStore write after which the table's cached reads are forgotten."""
+
+    @tk.chained_action
+    def chained(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+        inputs.guard(data_dict, ids=("resource_id", "id"), **guarded)
+        data_dict = inputs.datastore_named(data_dict)
+        result = up_func(context, data_dict)
+        _changed(data_dict.get("resource_id"))
+        return result
+
+    return chained
 
 
-@tk.chained_action
-def datastore_delete(up_func: Action, context: Context, data_dict: DataDict) -> Any:
-    inputs.guard(
-        data_dict, ids=("resource_id", "id"), flags=("force", "calculate_record_count"), objects=("filters",)
-    )
-    data_dict = inputs.datastore_named(data_dict)
-    result = up_func(context, data_dict)
-    _changed(data_dict.get("resource_id"))
-    return result
-
-
-@tk.chained_action
-def datastore_records_delete(up_func: Action, context: Context, data_dict: DataDict) -> Any:
-    inputs.guard(
-        data_dict, ids=("resource_id", "id"), flags=("force", "calculate_record_count"), objects=("filters",)
-    )
-    data_dict = inputs.datastore_named(data_dict)
-    result = up_func(context, data_dict)
-    _changed(data_dict.get("resource_id"))
-    return result
+datastore_upsert = _forgetting(
+    flags=("force", "calculate_record_count", "dry_run"), records=("records",), texts=("method",)
+)
+datastore_delete = _forgetting(flags=("force", "calculate_record_count"), objects=("filters",))
+datastore_records_delete = _forgetting(flags=("force", "calculate_record_count"), objects=("filters",))

@@ -8,16 +8,6 @@ from ckan.types import AuthResult, Context, DataDict
 
 from ckanext.cd3p.common import auth
 
-__all__ = [
-    "cd3p_indicator_list",
-    "cd3p_indicator_refresh",
-    "cd3p_indicator_show",
-    "cd3p_indicator_source_create",
-    "cd3p_indicator_source_delete",
-    "cd3p_indicator_source_list",
-    "cd3p_place_show",
-]
-
 # --- indicators ---------------------------------------------------------------------------------
 
 

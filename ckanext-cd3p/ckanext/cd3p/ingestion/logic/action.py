@@ -16,19 +16,6 @@ from ckanext.cd3p.ingestion import checks, loading, suppression
 from ckanext.cd3p.ingestion.logic import schema
 from ckanext.cd3p.ingestion.model import ResourceCheck
 
-__all__ = [
-    "cd3p_resource_check_list",
-    "cd3p_resource_check_release",
-    "cd3p_resource_check_run",
-    "cd3p_resource_check_show",
-    "cd3p_resource_mark_personal",
-    "datastore_create",
-    "datastore_search",
-    "package_update",
-    "resource_create",
-    "resource_update",
-]
-
 # --- checks before loading ------------------------------------------------------------------------
 
 

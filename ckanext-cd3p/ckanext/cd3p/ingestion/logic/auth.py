@@ -10,15 +10,6 @@ from ckan.types import AuthFunction, AuthResult, Context, DataDict
 from ckanext.cd3p.common import auth, inputs
 from ckanext.cd3p.ingestion import suppression
 
-__all__ = [
-    "cd3p_resource_check_list",
-    "cd3p_resource_check_release",
-    "cd3p_resource_check_run",
-    "cd3p_resource_check_show",
-    "cd3p_resource_mark_personal",
-    "datastore_search_sql",
-]
-
 # --- checks before loading -----------------------------------------------------------------------
 
 

@@ -9,10 +9,6 @@ from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 from ckanext.cd3p.common import inputs, validators
 from ckanext.cd3p.ingestion import suppression
 
-__all__ = [
-    "cd3p_count_columns",
-]
-
 
 def _unchanged(resource_id: str, names: list[str]) -> bool:
     resource = model.Resource.get(resource_id)
