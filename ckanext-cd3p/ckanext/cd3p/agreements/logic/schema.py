@@ -5,6 +5,8 @@ from __future__ import annotations
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator
 
+from ckanext.cd3p.common import schema as common
+
 ROLES = ["member", "editor", "admin"]
 
 
@@ -14,11 +16,6 @@ REQUEST_ROLES = ["member", "editor"]
 @validator_args
 def agreement_list(cd3p_text: Validator, ignore_missing: Validator, one_of: Validator) -> Schema:
     return {"state": [ignore_missing, cd3p_text, one_of(["draft", "active", "retired"])]}
-
-
-@validator_args
-def agreement_show(cd3p_required_text: Validator) -> Schema:
-    return {"id": [cd3p_required_text]}
 
 
 @validator_args
@@ -108,11 +105,6 @@ def signature_list(
 
 
 @validator_args
-def signature_revoke(cd3p_required_text: Validator) -> Schema:
-    return {"id": [cd3p_required_text], "reason": [cd3p_required_text]}
-
-
-@validator_args
 def partner_application_create(
     cd3p_required_text: Validator,
     cd3p_text: Validator,
@@ -123,13 +115,13 @@ def partner_application_create(
     default: Validator,
     name_validator: Validator,
     email_validator: Validator,
-    url_validator: Validator,
+    cd3p_http_url: Validator,
 ) -> Schema:
     return {
         "organization_title": [cd3p_required_text],
         "organization_name": [ignore_missing, cd3p_text, name_validator],
         "sector": [cd3p_required_text, cd3p_organization_sector],
-        "website": [ignore_missing, cd3p_text, url_validator],
+        "website": [ignore_missing, cd3p_text, cd3p_http_url],
         "contact_name": [cd3p_required_text],
         "contact_email": [cd3p_required_text, email_validator],
         "contact_phone": [ignore_missing, cd3p_text],
@@ -137,16 +129,6 @@ def partner_application_create(
         "service_area": [ignore_missing, cd3p_service_area],
         "focus_group": [default(False), cd3p_bool],
     }
-
-
-@validator_args
-def by_id(cd3p_required_text: Validator) -> Schema:
-    return {"id": [cd3p_required_text]}
-
-
-@validator_args
-def reject(cd3p_required_text: Validator) -> Schema:
-    return {"id": [cd3p_required_text], "reason": [cd3p_required_text]}
 
 
 @validator_args
@@ -192,11 +174,6 @@ def ledger_verify(
     return {"checkpoint": [ignore_missing, cd3p_text, cd3p_ledger_checkpoint]}
 
 
-@validator_args
-def ledger_checkpoint() -> Schema:
-    return {}
-
-
-@validator_args
-def agreement_delete(cd3p_required_text: Validator) -> Schema:
-    return {"id": [cd3p_required_text]}
+agreement_show = agreement_delete = by_id = common.by_id
+signature_revoke = reject = common.by_id_with_reason
+ledger_checkpoint = common.nothing

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator
 
+from ckanext.cd3p.common import schema as common
 from ckanext.cd3p.indicators.registry import DIRECTIONS, KINDS, LEVELS, SOURCE_LEVELS, TOPICS
 
 
@@ -75,11 +76,5 @@ def indicator_source_create(
     }
 
 
-@validator_args
-def indicator_source_delete(cd3p_required_text: Validator) -> Schema:
-    return {"id": [cd3p_required_text]}
-
-
-@validator_args
-def indicator_source_list() -> Schema:
-    return {}
+indicator_source_delete = common.by_id
+indicator_source_list = common.nothing

@@ -5,16 +5,7 @@ from __future__ import annotations
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator
 
-
-@validator_args
-def resource_check_show(cd3p_required_text: Validator) -> Schema:
-    return {"id": [cd3p_required_text]}
-
-
-resource_check_run = resource_check_show
-
-
-resource_mark_personal = resource_check_show
+from ckanext.cd3p.common import schema as common
 
 
 @validator_args
@@ -27,6 +18,5 @@ def resource_check_list(
     }
 
 
-@validator_args
-def resource_check_release(cd3p_required_text: Validator) -> Schema:
-    return {"id": [cd3p_required_text], "reason": [cd3p_required_text]}
+resource_check_show = resource_check_run = resource_mark_personal = common.by_id
+resource_check_release = common.by_id_with_reason

@@ -1,0 +1,24 @@
+"""Schemas several features' actions share."""
+
+from __future__ import annotations
+
+from ckan.logic.schema import validator_args
+from ckan.types import Schema, Validator
+
+
+@validator_args
+def by_id(cd3p_required_text: Validator) -> Schema:
+    """An action on one record: its ``id``."""
+    return {"id": [cd3p_required_text]}
+
+
+@validator_args
+def by_id_with_reason(cd3p_required_text: Validator) -> Schema:
+    """A decision on one record that must say why: its ``id`` and the ``reason``."""
+    return {"id": [cd3p_required_text], "reason": [cd3p_required_text]}
+
+
+@validator_args
+def nothing() -> Schema:
+    """An action that takes no parameters (any given are ignored)."""
+    return {}
