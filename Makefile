@@ -14,12 +14,12 @@ STAMP := $(VENV)/.installed
 
 # pytest arguments, e.g. `make test PYTEST_ARGS="tests/catalog/test_search.py -k facets"`
 PYTEST_ARGS ?= tests
-# Parallel test processes (pytest-xdist, whole files each), each on an environment of its own
+# Parallel test processes (pytest-xdist; the slowest tests first), each on an environment of its own
 # (scripts/portal.sh test-gwN: databases, Solr core, Redis database, worker, web server).
 # TEST_WORKERS=0 runs the suite in one process on the `test` environment.
 TEST_WORKERS ?= 2
 export CD3P_TEST_WORKERS := $(TEST_WORKERS)
-XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist load)
 
 # The indicator benchmark's generated city (benchmarks/gen_city.py), served by the `bench`
 # environment of scripts/portal.sh on port 5002; results are kept in $(BENCH_OUT).

@@ -32,6 +32,12 @@ from tests.web import person
 _MIGRATED: list[bool] = []
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first (``@pytest.mark.slow``): the parallel processes take tests as they
+    finish, so a slow one taken last would leave the other process idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """A parallel process reads its own environment's ini, next to the one given (test.ini), before
     CKAN's pytest plugin loads it at the start of the session."""

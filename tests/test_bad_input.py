@@ -286,6 +286,7 @@ def _names_field(error: tk.ValidationError, field: str, params: list[str]) -> bo
 # A call that succeeds may reindex a dataset; nothing here searches for what it wrote, so Solr is
 # not asked to commit each time (it commits on its own schedule).
 @pytest.mark.ckan_config("ckan.search.solr_commit", "false")
+@pytest.mark.slow
 @pytest.mark.usefixtures("clean_db", "clean_index")
 @pytest.mark.parametrize("role", ROLES)
 def test_every_action_answers_bad_input_with_a_clear_error(role: str) -> None:
@@ -401,6 +402,7 @@ def _requests(rule: Any, w: dict[str, Any], fields: set[str]) -> Iterator[tuple[
         yield method, good, {f: [v for v in FIELD_VALUES[:2]] for f in fields}
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("clean_db", "clean_index")
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_and_form_answers_bad_input_below_500(app: Any, role: str) -> None:

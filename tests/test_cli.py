@@ -51,6 +51,7 @@ def cli(demo_admin: dict[str, Any], ckan_config: Any, tmp_path: Path) -> CKANCli
 
 @pytest.mark.usefixtures("with_plugins")
 class TestDemoLoad:
+    @pytest.mark.slow
     def test_loads_everything_then_changes_nothing_the_second_time(self, cli: CKANCliRunner) -> None:
         first = cli.invoke(ckan, ["cd3p", "demo", "load", "--timeout", "300"])
 

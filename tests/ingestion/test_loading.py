@@ -336,6 +336,7 @@ def test_rows_copied_while_a_file_is_checked_are_dropped_when_it_is_held(
     assert wait_for_xloader(resource["id"], after=first["id"])["status"] == "error"
 
 
+@pytest.mark.slow
 def test_a_killed_worker_leaves_the_old_table_and_a_retry_succeeds(
     partner: dict[str, Any], put: Callable[..., Any], tmp_path: Any
 ) -> None:
