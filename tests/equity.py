@@ -16,6 +16,7 @@ from ckan.tests.helpers import call_action
 from ckanext.cd3p import config
 from ckanext.cd3p.indicators import registry
 from tests import factories, partners
+from tests.helpers import kept_world
 
 TITLES = {
     "tract-acs": "Broadband, computers and income by census tract, Detroit (ACS 2015-2019, FCC, Ookla)",
@@ -88,3 +89,22 @@ def load_sources() -> dict[str, Any]:
 def show(indicator: str, level: str = "tract", user: str = "") -> dict[str, Any]:
     """cd3p_indicator_show as a visitor sees it (anonymous unless ``user``)."""
     return call_action("cd3p_indicator_show", {"user": user, "ignore_auth": False}, id=indicator, level=level)
+
+
+def _datasets(loaded: dict[str, Any]) -> Any:
+    """The sources as the catalog has them now: each dataset's id and last change."""
+    found = call_action(
+        "package_search", fq=f'owner_org:"{loaded["org"]["id"]}"', include_private=True, rows=50
+    )
+    return sorted((d["id"], d["metadata_modified"]) for d in found["results"])
+
+
+def kept_sources(request: Any) -> dict[str, Any]:
+    """The sources, built once per process for the tests that only read them (a test that changes
+    a source dataset, or resets the database, makes the next one build them again)."""
+
+    def build() -> dict[str, Any]:
+        partners.active_agreement()
+        return load_sources()
+
+    return kept_world(request, "equity sources", build, _datasets)

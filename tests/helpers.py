@@ -26,6 +26,25 @@ def poll(condition: Callable[[], Any], timeout: float, what: str, every: float =
         time.sleep(every)
 
 
+_KEPT: dict[str, tuple[Any, Any]] = {}
+
+
+def kept_world(
+    request: pytest.FixtureRequest, name: str, build: Callable[[], Any], fingerprint: Callable[[Any], Any]
+) -> Any:
+    """A world that tests only read, built once per process: kept while ``fingerprint(world)`` is
+    what it was when built (a test that resets the database or changes the world in between makes
+    the next one build it again, on a clean database and index)."""
+    kept = _KEPT.get(name)
+    if kept is not None and fingerprint(kept[0]) == kept[1]:
+        return kept[0]
+    request.getfixturevalue("clean_db")
+    request.getfixturevalue("clean_index")
+    world = build()
+    _KEPT[name] = (world, fingerprint(world))
+    return world
+
+
 def wait_for_xloader(resource_id: str, timeout: float = 120, after: str | None = None) -> dict[str, Any]:
     """Polls xloader_status until the job ends; fails the test if it never does (a hung job).
 

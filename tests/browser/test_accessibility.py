@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from tests import equity
 
-pytestmark = pytest.mark.usefixtures("with_plugins", "clean_index")
+pytestmark = pytest.mark.usefixtures("with_plugins")
 
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PAGES = [
@@ -31,8 +31,8 @@ PAGES = [
 
 
 @pytest.fixture
-def sources(agreement: dict[str, Any]) -> dict[str, Any]:
-    return equity.load_sources()
+def sources(request: pytest.FixtureRequest, with_plugins: None) -> dict[str, Any]:
+    return equity.kept_sources(request)
 
 
 def violations(page: Page) -> list[str]:

@@ -19,8 +19,8 @@ from tests import equity
 
 
 @pytest.fixture
-def sources(agreement: dict[str, Any]) -> dict[str, Any]:
-    return equity.load_sources()
+def sources(request: pytest.FixtureRequest, with_plugins: None) -> dict[str, Any]:
+    return equity.kept_sources(request)
 
 
 def legend(page: Page) -> list[tuple[float, float, str]]:
@@ -49,7 +49,7 @@ def fills(page: Page) -> set[str]:
     )
 
 
-@pytest.mark.usefixtures("with_plugins", "clean_index")
+@pytest.mark.usefixtures("with_plugins")
 def test_switch_the_map_indicator_and_read_the_legend(
     page: Page, site_url: str, sources: dict[str, Any]
 ) -> None:
@@ -97,7 +97,7 @@ def test_switch_the_map_indicator_and_read_the_legend(
     assert legend(page) == expected_legend("median-household-income", "neighborhood")
 
 
-@pytest.mark.usefixtures("with_plugins", "clean_index")
+@pytest.mark.usefixtures("with_plugins")
 def test_indicator_page_draws_map_and_chart(page: Page, site_url: str, sources: dict[str, Any]) -> None:
     page.goto(site_url + "/equity/indicator/poverty-rate?level=council_district")
 

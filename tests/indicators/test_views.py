@@ -22,15 +22,15 @@ from ckanext.cd3p.indicators import helpers, registry
 from ckanext.cd3p.indicators import views as eq
 from tests import equity, factories, partners
 
-pytestmark = pytest.mark.usefixtures("with_plugins", "clean_index")
+pytestmark = pytest.mark.usefixtures("with_plugins")
 
 ACS = "detroit-tract-broadband-acs-2015-2019"
 NO_INTERNET = "us-tracts-no-internet-2019"
 
 
 @pytest.fixture
-def sources(agreement: dict[str, Any]) -> dict[str, Any]:
-    return equity.load_sources()
+def sources(request: pytest.FixtureRequest, with_plugins: None) -> dict[str, Any]:
+    return equity.kept_sources(request)
 
 
 @pytest.fixture
@@ -216,7 +216,7 @@ def test_overview_lowest_values_are_the_highest_need_when_lower_means_need(
     assert legend[0]["data-color"] == eq.PALETTES[len(legend)][-1]  # the lowest incomes darkest
 
 
-@pytest.mark.usefixtures("clean_db")
+@pytest.mark.usefixtures("clean_db", "clean_index")
 def test_overview_opens_before_any_source_is_published(app: Any) -> None:
     doc = page(app, "/equity")
 
