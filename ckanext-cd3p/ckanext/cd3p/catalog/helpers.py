@@ -81,7 +81,7 @@ def cd3p_sector_label(code: str | None) -> str:
 def cd3p_district_options(field: dict[str, Any] | None = None) -> list[dict[str, str]]:
     """Detroit's council districts as choices (``value``, ``label``): the organization schema's
     ``service_area`` takes them (``choices_helper``), and the validator accepts the same codes."""
-    return [{"value": p.code, "label": p.name} for p in geography.council_districts()]
+    return [{"value": p.code, "label": p.label} for p in geography.council_districts()]
 
 
 def cd3p_district_labels(value: str | list[str] | None) -> list[str]:
