@@ -25,7 +25,7 @@ from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
 
 from tests import factories, partners
-from tests.helpers import tract_table
+from tests.helpers import kept_world, tract_table
 
 ROLES = [
     "anonymous",
@@ -90,30 +90,21 @@ EXPECTED: dict[str, set[str]] = {
 GATED_IN_U = {"editor_unsigned", "admin_unsigned"}
 
 
-_BUILT: dict[str, Any] = {}
-
-
 @pytest.fixture
 def world(request: pytest.FixtureRequest, with_plugins: None) -> dict[str, Any]:
-    """The world, built by the first test that asks for it and kept while the database still holds
-    it (another module's test in between resets the database: then it is built again)."""
-    w = _BUILT.get("world")
-    if w is not None and model.Group.get(w["S"]["id"]) is not None and _indexed(w):
-        return w
-    request.getfixturevalue("clean_db")
-    request.getfixturevalue("clean_index")
-    partners.active_agreement()
-    _BUILT["world"] = _build()
-    return _BUILT["world"]
+    """The world, built by the first test that asks for it and kept while the database and index
+    still hold it (another module's test in between resets them: then it is built again)."""
+    return kept_world(request, "role matrix", _build, _still_there)
 
 
-def _indexed(w: dict[str, Any]) -> bool:
+def _still_there(w: dict[str, Any]) -> bool:
     ids = [w[k]["id"] for k in ("ds_S", "ds_U", "tier")]
     found = call_action("package_search", fq=" OR ".join(f'id:"{i}"' for i in ids), include_private=True)
-    return found["count"] == len(ids)
+    return model.Group.get(w["S"]["id"]) is not None and found["count"] == len(ids)
 
 
 def _build() -> dict[str, Any]:
+    partners.active_agreement()
     sysadmin_ctx = {"user": partners.site_user()}
     w: dict[str, Any] = {
         role: factories.UserWithToken() for role in ROLES if role not in ("anonymous", "sysadmin")

@@ -19,6 +19,12 @@ def by_id_with_reason(cd3p_required_text: Validator) -> Schema:
 
 
 @validator_args
+def paging(cd3p_limit: Validator, cd3p_offset: Validator, default: Validator) -> Schema:
+    """A paged list's ``limit`` (100 unless given) and ``offset``, to add to its schema."""
+    return {"limit": [default(100), cd3p_limit], "offset": [default(0), cd3p_offset]}
+
+
+@validator_args
 def nothing() -> Schema:
     """An action that takes no parameters (any given are ignored)."""
     return {}

@@ -7,6 +7,7 @@ Every action checks access first, then validates its input with the schema of th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -495,6 +496,14 @@ def _queue(query: Any, cls: type[Decidable], data: dict[str, Any]) -> dict[str, 
     return {"count": query.count(), "results": [r.as_dict() for r in rows]}
 
 
+def _submit(context: Context, row: Decidable, received: Callable[[Any], None]) -> dict[str, Any]:
+    """A new application or request: stored, then its reviewers told."""
+    actions.Session.add(row)
+    actions.commit(context)
+    received(row)
+    return row.as_dict()
+
+
 def cd3p_partner_application_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Step 1 of becoming a partner: a registered user applies on behalf of an organization.
 
@@ -530,10 +539,7 @@ def cd3p_partner_application_create(context: Context, data_dict: DataDict) -> di
         state="pending",
         **{k: v for k, v in data.items() if k != "organization_name"},
     )
-    actions.Session.add(application)
-    actions.commit(context)
-    notify.application_received(application)
-    return application.as_dict()
+    return _submit(context, application, notify.application_received)
 
 
 @tk.side_effect_free
@@ -658,10 +664,7 @@ def cd3p_membership_request_create(context: Context, data_dict: DataDict) -> dic
         acknowledgement_id=ack.id if ack else None,
         state="pending",
     )
-    actions.Session.add(row)
-    actions.commit(context)
-    notify.request_received(row)
-    return row.as_dict()
+    return _submit(context, row, notify.request_received)
 
 
 @tk.side_effect_free

@@ -84,13 +84,7 @@ def agreement_status(cd3p_required_text: Validator) -> Schema:
 
 @validator_args
 def signature_list(
-    cd3p_text: Validator,
-    cd3p_limit: Validator,
-    cd3p_offset: Validator,
-    cd3p_date: Validator,
-    ignore_missing: Validator,
-    one_of: Validator,
-    default: Validator,
+    cd3p_text: Validator, cd3p_date: Validator, ignore_missing: Validator, one_of: Validator
 ) -> Schema:
     return {
         "organization_id": [ignore_missing, cd3p_text],
@@ -99,8 +93,7 @@ def signature_list(
         "kind": [ignore_missing, cd3p_text, one_of(["sign", "acknowledge", "revoke"])],
         "since": [ignore_missing, cd3p_date],
         "until": [ignore_missing, cd3p_date],
-        "limit": [default(100), cd3p_limit],
-        "offset": [default(0), cd3p_offset],
+        **common.paging(),
     }
 
 
@@ -134,8 +127,6 @@ def partner_application_create(
 @validator_args
 def queue_list(
     cd3p_text: Validator,
-    cd3p_limit: Validator,
-    cd3p_offset: Validator,
     cd3p_bool: Validator,
     ignore_missing: Validator,
     one_of: Validator,
@@ -145,8 +136,7 @@ def queue_list(
         "organization_id": [ignore_missing, cd3p_text],
         "mine": [default(False), cd3p_bool],
         "state": [ignore_missing, cd3p_text, one_of(["pending", "approved", "rejected"])],
-        "limit": [default(100), cd3p_limit],
-        "offset": [default(0), cd3p_offset],
+        **common.paging(),
     }
 
 
