@@ -12,15 +12,16 @@ rows, and the fixtures that reset the databases reset only its own.
 
 from __future__ import annotations
 
+import copy
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from ckan import model
+from ckan import model, plugins
 from ckan.tests.helpers import call_action
 from ckanext.datastore.backend.postgres import get_write_engine
 from werkzeug.datastructures import FileStorage
@@ -30,6 +31,46 @@ from tests import factories, partners
 from tests.web import person
 
 _MIGRATED: list[bool] = []
+_LOADED: dict[str, Any] = {}
+
+
+def _marks(request: pytest.FixtureRequest) -> str:
+    """The test's own settings (``ckan_config`` marks), which loading plugins or making the app reads."""
+    return repr([mark.args for mark in request.node.iter_markers("ckan_config")])
+
+
+@pytest.fixture
+def with_plugins(ckan_config: Any, request: pytest.FixtureRequest) -> Iterator[None]:
+    """CKAN's ``with_plugins``, loading the plugins once per process rather than once per test.
+
+    CKAN's loads every plugin of ``ckan.plugins`` for each test and unloads them after; each load
+    runs every plugin's ``update_config``, where toolkit finds each template and asset folder with
+    ``inspect.stack()``: about two seconds a test, most of the suite's time. The plugins are the
+    same for every test here, so they are loaded again only when a test's own settings differ from
+    the last load's; what loading put in the configuration is put back for each test (CKAN resets
+    the configuration between tests), on top of the test's settings.
+    """
+    key = _marks(request)
+    if _LOADED.get("plugins") != key or not plugins.plugin_loaded("cd3p"):
+        before = copy.deepcopy(dict(ckan_config))
+        plugins.load_all()
+        _LOADED["plugins"] = key
+        _LOADED["added"] = {k: v for k, v in ckan_config.items() if k not in before or before[k] != v}
+    else:
+        ckan_config.update(copy.deepcopy(_LOADED["added"]))
+    yield
+
+
+@pytest.fixture
+def app(make_app: Callable[[], Any], request: pytest.FixtureRequest) -> Any:
+    """CKAN's ``app``, made once per process and again only for a test with settings of its own
+    (making one loads every plugin again, see :func:`with_plugins`)."""
+    key = _marks(request)
+    if _LOADED.get("app_key") != key or "app" not in _LOADED:
+        _LOADED["app"] = make_app()
+        _LOADED["app_key"] = key
+        _LOADED.pop("plugins", None)  # the app's load read this test's settings
+    return _LOADED["app"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -603,7 +603,7 @@ class TestLedgerPages:
     def test_ledger_pages(
         self, app: Any, partner: dict[str, Any], sysadmin: dict[str, Any], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(views, "PAGE_SIZE", 1)
+        monkeypatch.setattr(pages, "PAGE_SIZE", 1)
         headers = {"Authorization": sysadmin["token"]}
         entries = ledger(organization_id="tech-town")
 

@@ -62,6 +62,17 @@ def parse_json(text: str) -> Any:
         raise ValueError("nested too deeply") from error
 
 
+def too_deep(value: Any) -> bool:
+    """Whether a text that core will read as JSON is nested deeper than Python's parser goes."""
+    if not isinstance(value, str) or value.lstrip()[:1] not in ("[", "{"):
+        return False
+    try:
+        parse_json(value)
+    except ValueError as error:
+        return isinstance(error.__cause__, RecursionError)
+    return False
+
+
 def first_unsafe(
     value: Any, path: str = "", controls: bool = False, depth: int = 0
 ) -> tuple[str, str] | None:

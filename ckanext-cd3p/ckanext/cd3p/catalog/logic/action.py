@@ -126,10 +126,11 @@ def bulk_update_public(up_func: Action, context: Context, data_dict: DataDict) -
     access level, which the publishing gate, the personal-data rule and the suppressed views read,
     still says otherwise. Such datasets are refused (403, as core's page shows a refusal), named:
     their access level is changed on their own page, through the schema."""
-    tk.check_access("bulk_update_public", context, data_dict)
-    datasets = data_dict.get("datasets") or []
+    inputs.guard(data_dict, ids=("org_id",), required=("org_id",))
+    datasets = data_dict.get("datasets")
     if not isinstance(datasets, list) or not all(inputs.text_id(d) for d in datasets):
         raise tk.ValidationError({"datasets": [tk._("Must be a list of dataset ids")]})
+    tk.check_access("bulk_update_public", context, data_dict)
     kept = sorted(
         pkg.name
         for pkg in model.Session.query(model.Package).filter(model.Package.id.in_(datasets))

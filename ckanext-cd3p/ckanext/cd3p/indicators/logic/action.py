@@ -332,6 +332,7 @@ def _forgetting(**guarded: Any) -> Action:
     def chained(up_func: Action, context: Context, data_dict: DataDict) -> Any:
         inputs.guard(data_dict, ids=("resource_id", "id"), **guarded)
         data_dict = inputs.datastore_named(data_dict)
+        inputs.guard(data_dict, required=("resource_id",))
         result = up_func(context, data_dict)
         _changed(data_dict.get("resource_id"))
         return result

@@ -247,6 +247,8 @@ def datastore_search(up_func: Action, context: Context, data_dict: DataDict) -> 
         objects=("filters",),
         texts=("language", "records_format"),
     )
+    if inputs.too_deep(data_dict.get("q")):  # core reads a q that looks like JSON as JSON
+        raise tk.ValidationError({"q": [tk._("Nested more than {n} levels deep").format(n=inputs.MAX_DEPTH)]})
     data_dict = inputs.datastore_named(data_dict)
     found = suppression.for_caller(context, data_dict.get("resource_id"))
     if found is None:
