@@ -19,7 +19,7 @@ PYTEST_ARGS ?= tests
 # TEST_WORKERS=0 runs the suite in one process on the `test` environment.
 TEST_WORKERS ?= 2
 export CD3P_TEST_WORKERS := $(TEST_WORKERS)
-XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist load)
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist worksteal)
 
 # The indicator benchmark's generated city (benchmarks/gen_city.py), served by the `bench`
 # environment of scripts/portal.sh on port 5002; results are kept in $(BENCH_OUT).
