@@ -352,6 +352,14 @@ class TestBulkMakePublic:
         assert response.status_code == 403
         assert call_action("package_show", id=kept["id"])["private"] is True
 
+    def test_another_organizations_datasets_are_neither_named_nor_changed(self) -> None:
+        admin, org = self._org()
+        other = factories.Dataset(
+            owner_org=factories.Organization()["id"], name="their-clients", access_level="organization"
+        )
+        call_action("bulk_update_public", {"user": admin["name"]}, datasets=[other["id"]], org_id=org["id"])
+        assert call_action("package_show", id=other["id"])["private"] is True
+
     def test_datasets_whose_access_level_is_public_are_made_public(self) -> None:
         admin, org = self._org()
         shown = factories.Dataset(owner_org=org["id"], access_level="public")

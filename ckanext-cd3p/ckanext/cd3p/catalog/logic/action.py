@@ -131,11 +131,12 @@ def bulk_update_public(up_func: Action, context: Context, data_dict: DataDict) -
     if not isinstance(datasets, list) or not all(inputs.text_id(d) for d in datasets):
         raise tk.ValidationError({"datasets": [tk._("Must be a list of dataset ids")]})
     tk.check_access("bulk_update_public", context, data_dict)
-    kept = sorted(
-        pkg.name
-        for pkg in model.Session.query(model.Package).filter(model.Package.id.in_(datasets))
-        if pkg.extras.get("access_level") != "public"
+    org = model.Group.get(data_dict["org_id"])
+    # Core changes only the organization's own datasets: only those are looked at, and named.
+    owned = model.Session.query(model.Package).filter(
+        model.Package.id.in_(datasets), model.Package.owner_org == (org.id if org else None)
     )
+    kept = sorted(pkg.name for pkg in owned if pkg.extras.get("access_level") != "public")
     if kept:
         raise tk.NotAuthorized(
             tk._("Change the access level on the page of each of these datasets: {names}").format(
