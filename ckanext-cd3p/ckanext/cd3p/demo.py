@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from ckan.plugins import toolkit as tk
 from werkzeug.datastructures import FileStorage
 
@@ -88,27 +89,6 @@ class DemoDataset:
     license_id: str = "other-open"
 
 
-ORGANIZATIONS: tuple[dict[str, Any], ...] = (
-    {
-        "name": "detroit-digital-equity",
-        "sector": "local-government",
-        "service_area": [f"district-{n}" for n in range(1, 8)],
-        "title": "City of Detroit Office of Digital Equity & Inclusion",
-        "description": "The City's office for bridging the digital divide: devices, internet access, "
-        "digital literacy and IT workforce programmes for Detroit residents.",
-    },
-    {
-        "name": "data-driven-detroit",
-        "sector": "nonprofit",
-        "service_area": [f"district-{n}" for n in range(1, 8)],
-        "website": "https://datadrivendetroit.org",
-        "title": "Data Driven Detroit",
-        "description": "Detroit's community data intermediary (D3), partner of the City in collecting and "
-        "publishing demographic data about the digital divide.",
-    },
-)
-
-
 def tract_indicators_csv(source: Path) -> bytes:
     """The tract indicator GeoJSON's attribute table as CSV, without the boundary-join leftovers."""
     features = json.loads(source.read_text())["features"]
@@ -121,213 +101,30 @@ def tract_indicators_csv(source: Path) -> bytes:
     return out.getvalue().encode()
 
 
-_ACS_CAVEAT = (
-    "ACS figures are 5-year estimates; their margins of error are not in this file. Tracts use 2010 "
-    "boundaries. Empty cells mean no data (suppressed or unavailable), never zero."
-)
+# The functions a resource's ``derive`` may name in demo_catalog.yaml.
+_DERIVED: dict[str, Callable[[Path], bytes]] = {"tract_indicators_csv": tract_indicators_csv}
 
-_ACS = {
-    "collection_method": "census",
-    "update_frequency": "never",
-    "access_level": "public",
-    "contains_personal_data": "no",
-    "small_cell_threshold": 11,
-}
 
-DATASETS: tuple[DemoDataset, ...] = (
-    DemoDataset(
-        name="detroit-tract-broadband-acs-2015-2019",
-        title="Broadband, computers and income by census tract, Detroit (ACS 2015-2019, FCC, Ookla)",
-        organization="data-driven-detroit",
-        notes="Per census tract touching Detroit: share of households with a broadband subscription "
-        "and with a computer, share of adults 25+ with a bachelor's degree, median household income, "
-        "population and households (ACS 2015-2019 5-year profile); fixed internet providers by speed "
-        "(FCC Form 477, December 2020); and Ookla fixed-line speed tests.\n\n" + _ACS_CAVEAT,
-        tags=("broadband", "computers", "internet-access", "income", "education", "census-tract"),
-        source_citation="uchicago-dsi/broadbandequity (pipeline: JamesSaxon/internet-access-map); "
-        "US Census Bureau ACS 2015-2019 DP02/DP03/DP05; FCC Form 477; Ookla open data.",
-        metadata={
-            **_ACS,
-            "equity_topics": ["internet-access", "device-access", "educational-attainment", "demographics"],
-            "demographic_dimensions": ["household-income", "educational-attainment", "race-ethnicity"],
-            "geography_level": "tract",
-            "geographic_coverage": "city",
-            "temporal_start": "2015-01-01",
-            "temporal_end": "2019-12-31",
-            "universe": "Households (broadband, computer, income) and people 25 and over (education) in the "
-            "368 census tracts touching Detroit; provider counts and speed tests per tract.",
-            "methodology": "ACS 2015-2019 5-year data profile estimates (DP02_0153PE broadband, DP02_0152PE "
-            "computer, DP02_0068PE bachelor's degree, DP03_0062E median household income) joined by tract "
-            "GEOID with FCC Form 477 provider counts (December 2020) and Ookla fixed-line speed tests.",
-            "limitations": _ACS_CAVEAT + " 4 tracts inside the city have no ACS values.",
-        },
-        resources=(
-            DemoResource(
-                name="Tract indicators (CSV)",
-                path="indicators/tracts_acs2015_2019_fcc_ookla.geojson",
-                format="CSV",
-                description="One row per tract (geoid = 2010 census tract GEOID).",
-                derive=tract_indicators_csv,
-                types=(("geoid", "text"),),
-            ),
-            DemoResource(
-                name="Tract indicators with boundaries (GeoJSON)",
-                path="indicators/tracts_acs2015_2019_fcc_ookla.geojson",
-                format="GeoJSON",
-                description="The same indicators with each tract's polygon, for maps.",
-            ),
-        ),
-    ),
-    DemoDataset(
-        name="us-tracts-no-internet-2019",
-        title="Households with no internet access by census tract, United States (ACS 2015-2019)",
-        organization="data-driven-detroit",
-        notes="Percent of households with no internet access (`NoIntP`, ACS 2015-2019 "
-        "B28002_013 / B28002_001) for every US census tract (`FIPS`); also pharmacy-access columns "
-        "from the Opioid Environment Policy Scan.\n\n" + _ACS_CAVEAT,
-        tags=("internet-access", "census-tract"),
-        source_citation="healthyregions/oeps, Opioid Environment Policy Scan, DOI 10.5281/zenodo.5842465.",
-        metadata={
-            **_ACS,
-            "equity_topics": ["internet-access"],
-            "geography_level": "tract",
-            "temporal_start": "2015-01-01",
-            "temporal_end": "2019-12-31",
-            "universe": "Households in every US census tract (72,615 tracts).",
-            "methodology": "NoIntP = B28002_013 / B28002_001 x 100 (households with no internet access).",
-            "limitations": _ACS_CAVEAT,
-        },
-        resources=(
-            DemoResource(
-                name="No internet access by tract (CSV)",
-                path="indicators/oeps_tract_2019_no_internet.csv",
-                format="CSV",
-                description="FIPS = census tract GEOID; NoIntP = % of households with no internet access.",
-                types=(("HEROP_ID", "text"), ("FIPS", "text")),
-            ),
-        ),
-    ),
-    DemoDataset(
-        name="us-zip-broadband-usage-2020",
-        title="Broadband usage by ZIP code, United States (Microsoft, October 2020)",
-        organization="data-driven-detroit",
-        notes="Share of people using the internet at 25 Mbps or faster, by ZIP code, estimated by "
-        "Microsoft from its services' traffic in October 2020, with error ranges.",
-        tags=("broadband", "internet-access", "zip-code"),
-        source_citation="microsoft/USBroadbandUsagePercentages, Open Use of Data Agreement v1.0.",
-        license_id="other-open",
-        metadata={
-            "equity_topics": ["internet-access"],
-            "geography_level": "zip",
-            "temporal_start": "2020-10-01",
-            "temporal_end": "2020-10-31",
-            "collection_method": "sensor",
-            "update_frequency": "irregular",
-            "universe": "People using Microsoft services, by ZIP code of the United States.",
-            "methodology": "Microsoft's estimate of the share of people using the internet at 25 Mbps or "
-            "faster, from the speed of its services' downloads, with mean absolute and 95% error ranges.",
-            "limitations": "An estimate from one company's traffic, not a survey of households.",
-            "access_level": "public",
-            "contains_personal_data": "no",
-            "small_cell_threshold": 11,
-        },
-        resources=(
-            DemoResource(
-                name="Broadband usage by ZIP code (CSV)",
-                path="indicators/microsoft_broadband_usage_zip_2020.csv",
-                format="CSV",
-                description="BROADBAND USAGE = share of people using the internet at 25 Mbps or faster.",
-                types=(("COUNTY ID", "text"), ("POSTAL CODE", "text")),
-            ),
-        ),
-    ),
-    DemoDataset(
-        name="michigan-tracts-poverty-unemployment-acs-2014-2018",
-        title="Poverty, unemployment and income by census tract, Michigan (ACS 2014-2018)",
-        organization="data-driven-detroit",
-        notes="Unemployment rate (`unempP`), poverty rate (`povP`) and per-capita income (`pciE`) "
-        "for every Michigan census tract.\n\n" + _ACS_CAVEAT,
-        tags=("poverty", "unemployment", "income", "census-tract"),
-        source_citation="GeoDaCenter/opioid-policy-scan (EC03), US Census Bureau ACS 2014-2018.",
-        metadata={
-            **_ACS,
-            "equity_topics": ["demographics", "job-placement"],
-            "demographic_dimensions": ["poverty-status", "employment-status", "household-income"],
-            "geography_level": "tract",
-            "temporal_start": "2014-01-01",
-            "temporal_end": "2018-12-31",
-            "universe": "People in every Michigan census tract (2,813 tracts).",
-            "methodology": "ACS 2014-2018 5-year estimates: unemployment rate, poverty rate and "
-            "per-capita income.",
-            "limitations": _ACS_CAVEAT + " NA marks a value the source does not have.",
-        },
-        resources=(
-            DemoResource(
-                name="Poverty and unemployment by tract (CSV)",
-                path="indicators/michigan_tracts_acs2014_2018_poverty_unemployment.csv",
-                format="CSV",
-                description="GEOID = census tract GEOID; NA = no data.",
-                types=(("GEOID", "text"),),
-            ),
-        ),
-    ),
-    DemoDataset(
-        name="detroit-neighborhoods",
-        title="Detroit neighborhoods",
-        organization="detroit-digital-equity",
-        notes="The City of Detroit's official neighborhood boundaries (208 neighborhoods).",
-        tags=("boundaries", "neighborhoods"),
-        source_citation='City of Detroit open data portal, "Neighborhoods".',
-        license_id="cc-zero",
-        metadata={
-            "geography_level": "neighborhood",
-            "geographic_coverage": "city",
-            "collection_method": "administrative",
-            "update_frequency": "irregular",
-            "universe": "The City of Detroit's 208 official neighborhoods.",
-            "access_level": "public",
-            "contains_personal_data": "no",
-            "small_cell_threshold": 11,
-        },
-        resources=(
-            DemoResource(
-                name="Neighborhood boundaries (GeoJSON)",
-                path="boundaries/neighborhoods.geojson",
-                format="GeoJSON",
-                description="One polygon per neighborhood; `name` is the neighborhood's name.",
-            ),
-        ),
-    ),
-    DemoDataset(
-        name="detroit-council-districts",
-        title="Detroit City Council districts",
-        organization="detroit-digital-equity",
-        notes="The seven City Council districts, drawn as the union of the City's community "
-        "neighborhoods by council district. The redistricting year is not recorded in the source.",
-        tags=("boundaries", "council-districts"),
-        source_citation='City of Detroit open data portal, "Current City of Detroit Neighborhoods".',
-        license_id="cc-zero",
-        metadata={
-            "geography_level": "council-district",
-            "geographic_coverage": "city",
-            "collection_method": "administrative",
-            "update_frequency": "irregular",
-            "universe": "The seven Detroit City Council districts.",
-            "limitations": "The redistricting year is not recorded in the source.",
-            "access_level": "public",
-            "contains_personal_data": "no",
-            "small_cell_threshold": 11,
-        },
-        resources=(
-            DemoResource(
-                name="Council district boundaries (GeoJSON)",
-                path="boundaries/council_districts.geojson",
-                format="GeoJSON",
-                description="One polygon per district; `district` is its number (1-7).",
-            ),
-        ),
-    ),
-)
+def _resource(spec: dict[str, Any]) -> DemoResource:
+    derive = spec.pop("derive", None)
+    types = spec.pop("types", {})
+    return DemoResource(**spec, derive=_DERIVED[derive] if derive else None, types=tuple(types.items()))
+
+
+def _catalog() -> tuple[tuple[dict[str, Any], ...], tuple[DemoDataset, ...]]:
+    spec = yaml.safe_load((Path(__file__).with_name("demo_catalog.yaml")).read_text())
+    datasets = tuple(
+        DemoDataset(
+            **{k: v for k, v in d.items() if k not in ("tags", "resources")},
+            tags=tuple(d["tags"]),
+            resources=tuple(_resource(r) for r in d["resources"]),
+        )
+        for d in spec["datasets"]
+    )
+    return tuple(spec["organizations"]), datasets
+
+
+ORGANIZATIONS, DATASETS = _catalog()
 
 
 # --- helpers ----------------------------------------------------------------------------------------
