@@ -93,10 +93,21 @@ class LedgerEntry(model.Base, model.Dictizable):
     entry_hash = sa.Column(sa.UnicodeText, nullable=False, unique=True)
 
 
-class PartnerApplication(model.Base, model.Dictizable):
-    __tablename__ = "cd3p_partner_application"
+class Decision:
+    """What a partner application and a membership request share: their id, and the decision a
+    reviewer makes (pending, approved or rejected; when, by whom, and the reason the sender sees)."""
 
     id = sa.Column(sa.UnicodeText, primary_key=True, default=make_uuid)
+    state = sa.Column(sa.UnicodeText, nullable=False, default="pending")
+    reason = sa.Column(sa.UnicodeText)
+    created = sa.Column(sa.DateTime(timezone=True), nullable=False, default=model.utcnow)
+    decided = sa.Column(sa.DateTime(timezone=True))
+    decided_by = sa.Column(sa.UnicodeText)
+
+
+class PartnerApplication(Decision, model.Base, model.Dictizable):
+    __tablename__ = "cd3p_partner_application"
+
     user_id = sa.Column(sa.UnicodeText, nullable=False, index=True)
     user_name = sa.Column(sa.UnicodeText, nullable=False)
     organization_title = sa.Column(sa.UnicodeText, nullable=False)
@@ -109,18 +120,12 @@ class PartnerApplication(model.Base, model.Dictizable):
     data_description = sa.Column(sa.UnicodeText, nullable=False)
     service_area = sa.Column(sa.UnicodeText)
     focus_group = sa.Column(sa.Boolean, nullable=False, default=False)
-    state = sa.Column(sa.UnicodeText, nullable=False, default="pending")
-    reason = sa.Column(sa.UnicodeText)
-    organization_id = sa.Column(sa.UnicodeText)
-    created = sa.Column(sa.DateTime(timezone=True), nullable=False, default=model.utcnow)
-    decided = sa.Column(sa.DateTime(timezone=True))
-    decided_by = sa.Column(sa.UnicodeText)
+    organization_id = sa.Column(sa.UnicodeText)  # the organization made on approval
 
 
-class MembershipRequest(model.Base, model.Dictizable):
+class MembershipRequest(Decision, model.Base, model.Dictizable):
     __tablename__ = "cd3p_membership_request"
 
-    id = sa.Column(sa.UnicodeText, primary_key=True, default=make_uuid)
     organization_id = sa.Column(sa.UnicodeText, nullable=False, index=True)
     organization_name = sa.Column(sa.UnicodeText, nullable=False)
     user_id = sa.Column(sa.UnicodeText, nullable=False, index=True)
@@ -128,11 +133,6 @@ class MembershipRequest(model.Base, model.Dictizable):
     role = sa.Column(sa.UnicodeText, nullable=False)
     message = sa.Column(sa.UnicodeText)
     acknowledgement_id = sa.Column(sa.UnicodeText)
-    state = sa.Column(sa.UnicodeText, nullable=False, default="pending")
-    reason = sa.Column(sa.UnicodeText)
-    created = sa.Column(sa.DateTime(timezone=True), nullable=False, default=model.utcnow)
-    decided = sa.Column(sa.DateTime(timezone=True))
-    decided_by = sa.Column(sa.UnicodeText)
 
 
 class LedgerCheckpoint(model.Base, model.Dictizable):

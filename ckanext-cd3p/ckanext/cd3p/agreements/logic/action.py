@@ -199,17 +199,28 @@ def cd3p_agreement_activate(context: Context, data_dict: DataDict) -> dict[str, 
 # --- signing ------------------------------------------------------------------------------------
 
 
+def _who(user: model.User, org: model.Group | None) -> dict[str, Any]:
+    """The user and organization a ledger entry, application or request names (ids and names)."""
+    return {
+        "organization_id": org.id if org else None,
+        "organization_name": org.name if org else None,
+        "user_id": user.id,
+        "user_name": user.name,
+    }
+
+
 def _entry_fields(agreement: Agreement, user: model.User, org: model.Group | None) -> dict[str, Any]:
     return {
         "agreement_id": agreement.id,
         "agreement_version": agreement.version,
         "text_sha256": ledger.text_sha256(agreement.body),
-        "organization_id": org.id if org else None,
-        "organization_name": org.name if org else None,
-        "user_id": user.id,
-        "user_name": user.name,
         "client_ip": _client_ip(),
+        **_who(user, org),
     }
+
+
+# What a revocation repeats of the entry it revokes: the version signed and by which organization.
+_REVOKED_FIELDS = ("agreement_id", "agreement_version", "text_sha256", "organization_id", "organization_name")
 
 
 def _check_text(agreement: Agreement, data: dict[str, Any]) -> None:
@@ -407,11 +418,7 @@ def cd3p_signature_revoke(context: Context, data_dict: DataDict) -> dict[str, An
     user = actions.actor(context)
     entry = ledger.append(
         kind="revoke",
-        agreement_id=target.agreement_id,
-        agreement_version=target.agreement_version,
-        text_sha256=target.text_sha256,
-        organization_id=target.organization_id,
-        organization_name=target.organization_name,
+        **{k: getattr(target, k) for k in _REVOKED_FIELDS},
         user_id=user.id,
         user_name=user.name,
         revokes=target.id,
@@ -486,6 +493,13 @@ def _decide(context: Context, row: Decidable, state: str, **fields: Any) -> dict
     else:
         notify.request_decided(row)
     return row.as_dict()
+
+
+def _reject(context: Context, data_dict: DataDict, cls: type[Decidable], action: str) -> dict[str, Any]:
+    """A reject action: a pending application or request declined, with the reason its sender sees."""
+    tk.check_access(action, context, data_dict)
+    data = actions.validate(data_dict, schema.reject(), context)
+    return _decide(context, _row(cls, data["id"], pending=True), "rejected", reason=data["reason"])
 
 
 def _queue(query: Any, cls: type[Decidable], data: dict[str, Any]) -> dict[str, Any]:
@@ -603,10 +617,7 @@ def cd3p_partner_application_reject(context: Context, data_dict: DataDict) -> di
     :param id: application id
     :param reason: why
     """
-    tk.check_access("cd3p_partner_application_reject", context, data_dict)
-    data = actions.validate(data_dict, schema.reject(), context)
-    application = _row(PartnerApplication, data["id"], pending=True)
-    return _decide(context, application, "rejected", reason=data["reason"])
+    return _reject(context, data_dict, PartnerApplication, "cd3p_partner_application_reject")
 
 
 # --- membership requests ------------------------------------------------------------------------
@@ -655,10 +666,7 @@ def cd3p_membership_request_create(context: Context, data_dict: DataDict) -> dic
     if ack is None:
         ack = ledger.append(kind="acknowledge", **_entry_fields(agreement, user, org))
     row = MembershipRequest(
-        organization_id=org.id,
-        organization_name=org.name,
-        user_id=user.id,
-        user_name=user.name,
+        **_who(user, org),
         role=data["role"],
         message=data.get("message"),
         acknowledgement_id=ack.id if ack else None,
@@ -708,10 +716,7 @@ def cd3p_membership_request_reject(context: Context, data_dict: DataDict) -> dic
     :param id: request id
     :param reason: why
     """
-    tk.check_access("cd3p_membership_request_reject", context, data_dict)
-    data = actions.validate(data_dict, schema.reject(), context)
-    row = _row(MembershipRequest, data["id"], pending=True)
-    return _decide(context, row, "rejected", reason=data["reason"])
+    return _reject(context, data_dict, MembershipRequest, "cd3p_membership_request_reject")
 
 
 # --- the membership gate on core actions --------------------------------------------------------

@@ -36,19 +36,12 @@ def agreement_create(
 
 
 @validator_args
-def agreement_update(
-    cd3p_required_text: Validator,
-    cd3p_text: Validator,
-    cd3p_not_blank: Validator,
-    cd3p_date: Validator,
-    ignore_missing: Validator,
-) -> Schema:
-    return {
-        "id": [cd3p_required_text],
-        "title": [ignore_missing, cd3p_required_text],
-        "body": [ignore_missing, cd3p_text, cd3p_not_blank],
-        "effective_date": [ignore_missing, cd3p_date],
-    }
+def agreement_update(cd3p_required_text: Validator, ignore_missing: Validator) -> Schema:
+    """agreement_create's fields but the version (which names the text signed), each optional."""
+    fields = agreement_create()
+    del fields["version"]
+    optional = {k: v if v[0] is ignore_missing else [ignore_missing, *v] for k, v in fields.items()}
+    return {"id": [cd3p_required_text], **optional}
 
 
 @validator_args
