@@ -6,6 +6,8 @@ CKAN lets sysadmins through every auth function (unless decorated with ``auth_sy
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
@@ -142,63 +144,39 @@ cd3p_membership_request_reject = _request_admin
 # --- the publishing gate, chained onto core's auth functions -----------------------------------
 
 
-@tk.chained_auth_function
-def package_create(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    data = data_dict or {}
-    return gate.publishing_check(context, next_auth(context, data_dict), [data.get("owner_org")])
+def _gated(organizations: Callable[[DataDict], list[str | None]]) -> AuthFunction:
+    """Core's auth function, then the gate: each organization the call publishes to (as
+    ``organizations`` finds them from its input) must have a current signature."""
+
+    @tk.chained_auth_function
+    def chained(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
+        return gate.publishing_check(context, next_auth(context, data_dict), organizations(data_dict or {}))
+
+    return chained
 
 
-@tk.chained_auth_function
-def package_update(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    return gate.publishing_check(
-        context, next_auth(context, data_dict), gate.orgs_for_package(data_dict or {})
-    )
+package_create = _gated(lambda data: [data.get("owner_org")])
 
 
-@tk.chained_auth_function
-def package_delete(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    return gate.publishing_check(
-        context, next_auth(context, data_dict), gate.orgs_for_package(data_dict or {})
-    )
+package_update = _gated(gate.orgs_for_package)
 
 
-@tk.chained_auth_function
-def resource_create(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    return gate.publishing_check(
-        context, next_auth(context, data_dict), gate.orgs_for_resource(data_dict or {})
-    )
+package_delete = _gated(gate.orgs_for_package)
 
 
-@tk.chained_auth_function
-def resource_update(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    return gate.publishing_check(
-        context, next_auth(context, data_dict), gate.orgs_for_resource(data_dict or {})
-    )
+resource_create = _gated(gate.orgs_for_resource)
 
 
-@tk.chained_auth_function
-def resource_delete(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    return gate.publishing_check(
-        context, next_auth(context, data_dict), gate.orgs_for_resource(data_dict or {})
-    )
+resource_update = _gated(gate.orgs_for_resource)
 
 
-@tk.chained_auth_function
-def datastore_create(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    return gate.publishing_check(
-        context, next_auth(context, data_dict), gate.orgs_for_datastore(data_dict or {})
-    )
+resource_delete = _gated(gate.orgs_for_resource)
 
 
-@tk.chained_auth_function
-def datastore_upsert(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    return gate.publishing_check(
-        context, next_auth(context, data_dict), gate.orgs_for_datastore(data_dict or {})
-    )
+datastore_create = _gated(gate.orgs_for_datastore)
 
 
-@tk.chained_auth_function
-def datastore_delete(next_auth: AuthFunction, context: Context, data_dict: DataDict | None) -> AuthResult:
-    return gate.publishing_check(
-        context, next_auth(context, data_dict), gate.orgs_for_datastore(data_dict or {})
-    )
+datastore_upsert = _gated(gate.orgs_for_datastore)
+
+
+datastore_delete = _gated(gate.orgs_for_datastore)
