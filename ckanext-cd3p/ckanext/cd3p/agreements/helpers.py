@@ -8,6 +8,8 @@ from typing import Any
 from ckan import model
 from ckan.plugins import toolkit as tk
 
+from ckanext.cd3p.common.memo import remembered
+
 
 def _my_organizations() -> list[dict[str, Any]]:
     """Organizations the logged-in user is a member of, each with ``capacity`` (cached per request).
@@ -18,9 +20,10 @@ def _my_organizations() -> list[dict[str, Any]]:
     user = tk.current_user
     if not user.is_authenticated:
         return []
-    cached = getattr(tk.g, "_cd3p_my_organizations", None)
-    if cached is not None:
-        return cached
+    return remembered("agreements", ("organizations", user.name), lambda: _organizations_of(user))
+
+
+def _organizations_of(user: Any) -> list[dict[str, Any]]:
     orgs = tk.get_action("organization_list_for_user")(
         {"user": user.name}, {"id": user.name, "permission": "read"}
     )
@@ -34,7 +37,6 @@ def _my_organizations() -> list[dict[str, Any]]:
             )
         )
         orgs = [{**org, "capacity": roles[org["id"]]} for org in orgs if org["id"] in roles]
-    tk.g._cd3p_my_organizations = orgs
     return orgs
 
 
@@ -54,9 +56,10 @@ def cd3p_agreement_notices() -> list[dict[str, Any]]:
     user = tk.current_user
     if not user.is_authenticated:
         return []
-    cached = getattr(tk.g, "_cd3p_agreement_notices", None)
-    if cached is not None:
-        return cached
+    return remembered("agreements", ("notices", user.name), lambda: _notices_for(user))
+
+
+def _notices_for(user: Any) -> list[dict[str, Any]]:
     notices = []
     status_of = tk.get_action("cd3p_agreement_status")
     for org in sorted(_my_organizations(), key=lambda o: (o.get("title") or o["name"]).lower()):
@@ -80,5 +83,4 @@ def cd3p_agreement_notices() -> list[dict[str, Any]]:
                 "sign_url": tk.h.url_for("cd3p.organization_agreement", id=org["name"]),
             }
         )
-    tk.g._cd3p_agreement_notices = notices
     return notices

@@ -3,12 +3,15 @@ on ``flask.g``, so that a hook run per dataset or per row asks the database once
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import flask
 from ckan.plugins import toolkit as tk
 
 _PREFIX = "_cd3p_memo_"
+
+T = TypeVar("T")
 
 
 def request_memo(name: str) -> dict[Any, Any] | None:
@@ -28,3 +31,14 @@ def forget_request_memo(name: str) -> None:
     memo = request_memo(name)
     if memo is not None:
         memo.clear()
+
+
+def remembered(name: str, key: Hashable, make: Callable[[], T]) -> T:
+    """``make()``, made once per request for ``key`` in the dictionary ``name`` (every time outside
+    an application context)."""
+    memo = request_memo(name)
+    if memo is None:
+        return make()
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
