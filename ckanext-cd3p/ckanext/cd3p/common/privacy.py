@@ -3,6 +3,7 @@ dataset, and who reads a dataset's raw rows rather than its suppressed ones."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ckan import authz
@@ -20,6 +21,20 @@ def threshold(dataset: dict[str, Any]) -> int:
     except (TypeError, ValueError):
         return DEFAULT_THRESHOLD
     return value if value >= 1 else DEFAULT_THRESHOLD
+
+
+@dataclass(frozen=True)
+class Cells:
+    """How one caller sees one dataset's small cells: its threshold, and whether the caller reads
+    raw rows (:func:`sees_raw`)."""
+
+    threshold: int
+    raw: bool
+
+    def hidden(self, count: float) -> bool:
+        """A count (or a denominator) above 0 and below the threshold is hidden, unless the caller
+        reads raw rows. Zero is not a small cell."""
+        return not self.raw and 0 < count < self.threshold
 
 
 def sees_raw(context: Context, dataset: dict[str, Any]) -> bool:

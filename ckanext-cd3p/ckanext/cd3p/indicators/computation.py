@@ -244,8 +244,7 @@ def calculate(
     rows: dict[str, dict[str, Any]],
     weights: dict[str, dict[str, Any]],
     level: str,
-    threshold: int,
-    partner: bool,
+    cells: privacy.Cells,
 ) -> dict[str, Any]:
     """``values`` at one level and the ``citywide`` value, from the source rows by tract GEOID."""
     tracts = geography.tracts()
@@ -274,7 +273,7 @@ def calculate(
             numerator, denominator, num_var, den_var, count, with_data, with_moe = sums[code]
             entry = _blank(at, code, count, with_data)
             if with_data and denominator > 0:
-                if denominator < threshold and not partner:
+                if cells.hidden(denominator):
                     entry["suppressed"] = True
                 else:
                     entry.update(
@@ -314,16 +313,16 @@ def compute(context: Context, indicator_id: str, level: str, suppress: bool = Tr
     # One rule with the DataStore (common/privacy.py): whoever reads the source table's raw rows
     # (sysadmins, its organization's members, the partner tier) sees the values unsuppressed.
     threshold = privacy.threshold(dataset)
-    partner = not suppress or privacy.sees_raw(context, dataset)
+    cells = privacy.Cells(threshold, raw=not suppress or privacy.sees_raw(context, dataset))
 
     def fetch() -> dict[str, Any]:
         rows = _rows(context, source, resource)
         weights = rows if weight_source.id == source.id else _rows(context, weight_source, weight_resource)
-        return calculate(ind, rows, weights, level, threshold, partner)
+        return calculate(ind, rows, weights, level, cells)
 
     result = cache.cached(
         "result",
-        [_digest(ind), level, partner, threshold],
+        [_digest(ind), level, cells.raw, threshold],
         [resource["id"], weight_resource["id"]],
         fetch,
     )
@@ -379,17 +378,17 @@ def compute_index(context: Context, level: str) -> dict[str, Any]:
     weight_dataset, weight_resource = table(context, weight_source)
     sources.setdefault(weight_source.id, _source_out(weight_source, weight_dataset, weight_resource))
     threshold = privacy.threshold(weight_dataset)
-    partner = privacy.sees_raw(context, weight_dataset)
+    cells = privacy.Cells(threshold, raw=privacy.sees_raw(context, weight_dataset))
     available = [i for i in component_ids if i not in withheld]
 
     def fetch() -> dict[str, Any]:
         tract_values = {i: compute(context, i, "tract", suppress=False)["values"] for i in available}
         weights = _rows(context, weight_source, weight_resource)
-        return _index_values(index, reg, tract_values, weights, level, threshold, partner)
+        return _index_values(index, reg, tract_values, weights, level, cells)
 
     result = cache.cached(
         "index",
-        [_digest(index), [_digest(reg.indicators[i]) for i in available], level, partner, threshold],
+        [_digest(index), [_digest(reg.indicators[i]) for i in available], level, cells.raw, threshold],
         [s["resource_id"] for s in sources.values()],
         fetch,
     )
@@ -410,8 +409,7 @@ def _index_values(
     tract_values: dict[str, list[dict[str, Any]]],
     weights: dict[str, dict[str, Any]],
     level: str,
-    threshold: int,
-    partner: bool,
+    cells: privacy.Cells,
 ) -> dict[str, Any]:
     tracts = geography.tracts()
     normalised: dict[str, dict[str, dict[str, float]]] = {}  # sub-score -> component -> geoid -> 0..1
@@ -463,7 +461,7 @@ def _index_values(
             households = total["index"][1]
             item = {**_blank(at, code, count[1], count[0]), **{group: None for group in index.components}}
             if count[0] and households > 0:
-                if households < threshold and not partner:
+                if cells.hidden(households):
                     item["suppressed"] = True
                 else:
                     item["value"] = total["index"][0] / households

@@ -48,6 +48,10 @@ class Source:
     registered: bool = False  # by a sysadmin (cd3p_indicator_source_create), not shipped
 
 
+# A registered source's fields, as its row (model.IndicatorSource) keeps them.
+_SOURCE_COLUMNS = tuple(f.name for f in dataclasses.fields(Source) if f.name != "registered")
+
+
 @dataclass(frozen=True)
 class Weight:
     """The count an indicator's shares are of (its denominator): households, residents..."""
@@ -178,16 +182,7 @@ def registry() -> Registry:
     if rows:
         sources = dict(base.sources)
         for row in rows:
-            sources[row.id] = Source(
-                id=row.id,
-                dataset=row.dataset,
-                resource=row.resource,
-                key=row.key,
-                level=row.level,
-                vintage=row.vintage,
-                citation=row.citation,
-                registered=True,
-            )
+            sources[row.id] = Source(**{f: getattr(row, f) for f in _SOURCE_COLUMNS}, registered=True)
         found = dict(base.indicators)
         for row in rows:
             for spec in row.indicators:
