@@ -1,10 +1,22 @@
-"""Every CD3P option is read here, typed by config_declaration.yaml."""
+"""Every CD3P option is read here, typed by config_declaration.yaml (where each is described)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ckan.plugins import toolkit as tk
+
+
+def _option(key: str) -> Callable[[], Any]:
+    """A reader of one declared option: CKAN has already made it the declared type."""
+
+    def read() -> Any:
+        return tk.config[key]
+
+    read.__doc__ = f"``{key}`` (see config_declaration.yaml)"
+    return read
 
 
 def data_dir() -> Path:
@@ -12,39 +24,9 @@ def data_dir() -> Path:
     return Path(tk.config["ckanext.cd3p.data_dir"]).expanduser()
 
 
-def demo_user() -> str:
-    """Sysadmin in whose name the demo organizations and datasets are created."""
-    return tk.config["ckanext.cd3p.demo.user"]
-
-
-def grace_days() -> int:
-    """Days a stale signature keeps its rights after a new agreement version is activated."""
-    return tk.config["ckanext.cd3p.agreement.grace_days"]
-
-
-def record_client_ip() -> bool:
-    """Whether ledger entries store the signer's IP address."""
-    return tk.config["ckanext.cd3p.agreement.record_client_ip"]
-
-
-def notifications() -> bool:
-    """Whether applicants, organization admins and sysadmins are e-mailed (through CKAN's smtp.*)."""
-    return tk.config["ckanext.cd3p.notifications"]
-
-
-def check_sample_rows() -> int:
-    """Rows per table screened for personal data before loading."""
-    return tk.config["ckanext.cd3p.checks.sample_rows"]
-
-
 def detroit_zip_codes() -> list[str]:
     """ZIP codes accepted for the ``zip`` geography key level."""
     return [str(z) for z in tk.config["ckanext.cd3p.checks.detroit_zip_codes"]]
-
-
-def link_timeout() -> int:
-    """Seconds to fetch a linked file for its check."""
-    return tk.config["ckanext.cd3p.checks.link_timeout"]
 
 
 def max_resource_mb() -> int:
@@ -52,16 +34,25 @@ def max_resource_mb() -> int:
     return int(tk.config.get("ckan.max_resource_size") or 10)
 
 
-def load_stale_after() -> int:
-    """Seconds without a heartbeat after which a running load is taken to have died with its worker."""
-    return tk.config["ckanext.cd3p.load.stale_after"]
+# The sysadmin in whose name the demo organizations and datasets are created.
+demo_user: Callable[[], str] = _option("ckanext.cd3p.demo.user")
 
+# The agreement: days a stale signature keeps its rights after a new version is activated, and
+# whether ledger entries store the signer's IP address.
+grace_days: Callable[[], int] = _option("ckanext.cd3p.agreement.grace_days")
+record_client_ip: Callable[[], bool] = _option("ckanext.cd3p.agreement.record_client_ip")
 
-def load_lock_timeout() -> int:
-    """Seconds a load waits for readers of the old table before it gives up replacing it."""
-    return tk.config["ckanext.cd3p.load.lock_timeout"]
+# Whether applicants, organization admins and sysadmins are e-mailed (through CKAN's smtp.*).
+notifications: Callable[[], bool] = _option("ckanext.cd3p.notifications")
 
+# The checks before loading: rows per table screened for personal data, and seconds to fetch a
+# linked file.
+check_sample_rows: Callable[[], int] = _option("ckanext.cd3p.checks.sample_rows")
+link_timeout: Callable[[], int] = _option("ckanext.cd3p.checks.link_timeout")
 
-def load_copy_while_checking() -> bool:
-    """Whether a delimited file is copied into an uncommitted table while it is checked."""
-    return tk.config["ckanext.cd3p.load.copy_while_checking"]
+# Loads: seconds without a heartbeat after which a running load is taken to have died with its
+# worker; seconds a load waits for readers of the old table before it gives up replacing it; and
+# whether a delimited file is copied into an uncommitted table while it is checked.
+load_stale_after: Callable[[], int] = _option("ckanext.cd3p.load.stale_after")
+load_lock_timeout: Callable[[], int] = _option("ckanext.cd3p.load.lock_timeout")
+load_copy_while_checking: Callable[[], bool] = _option("ckanext.cd3p.load.copy_while_checking")
