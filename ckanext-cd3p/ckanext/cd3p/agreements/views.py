@@ -158,17 +158,11 @@ def admin_agreement_new() -> str | Response:
     error_summary: dict[str, Any] = {}
     if tk.request.method == "POST":
         data = _agreement_form_data("version", "title", "body", "effective_date")
-        try:
-            created = pages.call("cd3p_agreement_create", data)
-        except tk.ValidationError as e:
-            errors, error_summary = e.error_dict, e.error_summary
-        else:
-            tk.h.flash_success(
-                tk._("Draft version {version} created. Check it, then activate it.").format(
-                    version=created["version"]
-                )
-            )
-            return tk.redirect_to("cd3p.admin_agreements")
+        done = tk._("Draft version {version} created. Check it, then activate it.")
+        outcome = pages.submit("cd3p_agreement_create", data, done, "cd3p.admin_agreements")
+        if not isinstance(outcome, tk.ValidationError):
+            return outcome
+        errors, error_summary = outcome.error_dict, outcome.error_summary
     return tk.render(
         "cd3p/agreements/admin/agreement_form.html",
         {"data": data, "errors": errors, "error_summary": error_summary, "agreement": None},
@@ -191,14 +185,12 @@ def admin_agreement_edit(id: str) -> str | Response:
     error_summary: dict[str, Any] = {}
     if tk.request.method == "POST":
         data = {"id": agreement["id"], **_agreement_form_data("title", "body", "effective_date")}
-        try:
-            updated = pages.call("cd3p_agreement_update", data)
-        except tk.ValidationError as e:
-            errors, error_summary = e.error_dict, e.error_summary
-            data["version"] = agreement["version"]
-        else:
-            tk.h.flash_success(tk._("Draft version {version} saved.").format(version=updated["version"]))
-            return tk.redirect_to("cd3p.admin_agreements")
+        done = tk._("Draft version {version} saved.")
+        outcome = pages.submit("cd3p_agreement_update", data, done, "cd3p.admin_agreements")
+        if not isinstance(outcome, tk.ValidationError):
+            return outcome
+        errors, error_summary = outcome.error_dict, outcome.error_summary
+        data["version"] = agreement["version"]
     return tk.render(
         "cd3p/agreements/admin/agreement_form.html",
         {"data": data, "errors": errors, "error_summary": error_summary, "agreement": agreement},

@@ -91,6 +91,20 @@ def form(*names: str) -> dict[str, Any]:
     return {name: posted.get(name, "") for name in names if name in posted}
 
 
+def submit(
+    name: str, data: dict[str, Any], done: str, endpoint: str, **values: Any
+) -> Response | tk.ValidationError:
+    """A form's POST: the action called with the form's data. Done, the message ``done`` (its
+    ``{placeholders}`` filled from the action's result) is flashed and ``endpoint`` shown; refused
+    for its input, the ValidationError is returned, for the form to show again with its errors."""
+    try:
+        result = call(name, data)
+    except tk.ValidationError as e:
+        return e
+    tk.h.flash_success(done.format(**result))
+    return tk.redirect_to(endpoint, **values)
+
+
 def errors(error: tk.ValidationError) -> dict[str, Any]:
     return {"errors": error.error_dict, "error_summary": error.error_summary}
 

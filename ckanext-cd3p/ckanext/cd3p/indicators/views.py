@@ -686,17 +686,11 @@ def admin_sources() -> str | Response:
     errors: dict[str, list[str]] = {}
     if tk.request.method == "POST":
         data = _source_form()
-        try:
-            created = pages.call("cd3p_indicator_source_create", data)
-        except tk.ValidationError as e:
-            errors = _source_errors(e)
-        else:
-            tk.h.flash_success(
-                tk._("Source {id} registered: its indicators are on the equity pages now.").format(
-                    id=created["id"]
-                )
-            )
-            return tk.redirect_to("cd3p_equity.admin_sources")
+        done = tk._("Source {id} registered: its indicators are on the equity pages now.")
+        outcome = pages.submit("cd3p_indicator_source_create", data, done, "cd3p_equity.admin_sources")
+        if not isinstance(outcome, tk.ValidationError):
+            return outcome
+        errors = _source_errors(outcome)
     return tk.render(
         "cd3p/indicators/admin_sources.html",
         {
