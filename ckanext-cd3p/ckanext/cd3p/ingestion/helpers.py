@@ -36,30 +36,32 @@ def cd3p_suppression(resource: dict[str, Any], package: dict[str, Any]) -> dict[
     }
 
 
-LOAD_PHASES = {
-    "starting": "Starting",
-    "copying": "Copying rows",
-    "converting": "Converting column types",
-    "replacing": "Replacing the previous table",
-    "indexing": "Building the search index",
+# Words for the codes a load's progress and a check's findings are recorded with.
+LABELS: dict[str, dict[str, str]] = {
+    "load_phase": {
+        "starting": "Starting",
+        "copying": "Copying rows",
+        "converting": "Converting column types",
+        "replacing": "Replacing the previous table",
+        "indexing": "Building the search index",
+    },
+    "finding": {
+        "person_name": "names of people",
+        "birth_date": "dates of birth",
+        "ssn": "social security numbers",
+        "email": "e-mail addresses",
+        "phone": "phone numbers",
+        "street_address": "street addresses",
+        "exact_age": "exact ages",
+    },
 }
 
 
 def cd3p_load_phase(phase: str) -> str:
     """A running load's phase in words."""
-    return tk._(LOAD_PHASES.get(phase, phase))
-
-
-FINDING_LABELS = {
-    "person_name": "names of people",
-    "birth_date": "dates of birth",
-    "ssn": "social security numbers",
-    "email": "e-mail addresses",
-    "phone": "phone numbers",
-    "street_address": "street addresses",
-    "exact_age": "exact ages",
-}
+    return tk._(LABELS["load_phase"].get(phase, phase))
 
 
 def cd3p_finding_label(kind: str) -> str:
-    return tk._(FINDING_LABELS.get(kind, kind))
+    """What a finding of the personal-data screening is, in words."""
+    return tk._(LABELS["finding"].get(kind, kind))

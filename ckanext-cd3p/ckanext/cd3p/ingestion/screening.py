@@ -895,15 +895,13 @@ class _JsonStream:
 
 
 def _json_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    """A JSON value as the text of a cell: a string as it is, null as empty, anything else as JSON
+    writes it (``true``, ``1.5``, ``[1, 2]``; NaN and infinities as Python writes them)."""
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "" if value is None else repr(value)
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _read_json(path: Path, sample_rows: int, on_row: RowCallback | None = None) -> Table:
