@@ -20,6 +20,7 @@ PYTEST_ARGS ?= tests
 TEST_WORKERS ?= 2
 export CD3P_TEST_WORKERS := $(TEST_WORKERS)
 XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist worksteal)
+TEST_ENVS := $(foreach i,$(shell seq 0 $$(($(TEST_WORKERS) - 1))),test-gw$(i))
 
 # The indicator benchmark's generated city (benchmarks/gen_city.py), served by the `bench`
 # environment of scripts/portal.sh on port 5002; results are kept in $(BENCH_OUT).
@@ -36,7 +37,7 @@ help:
 	@echo "make test    set up the test environment and run the whole suite"
 	@echo "make stop    stop every process the project started"
 	@echo "make status  show what is running"
-	@echo "make bench   benchmarks (DataStore load vs raw COPY; the agreement gate vs CKAN alone;"
+	@echo "make bench   benchmarks (DataStore load vs raw COPY; the agreement gate and a logged-in page vs CKAN alone;"
 	@echo "             indicators on the demo data and on a generated city of $(BENCH_TRACTS) tracts)"
 	@echo "make bench-indicators   only the indicator part of make bench"
 	@echo "make lint    ruff"
@@ -63,11 +64,8 @@ run: services
 	@scripts/portal.sh welcome
 
 test: services
-	scripts/portal.sh setup test
-	scripts/portal.sh restart test
-	@for i in $$(seq 0 $$(($(TEST_WORKERS) - 1))); do \
-	    scripts/portal.sh setup test-gw$$i && scripts/portal.sh restart test-gw$$i || exit 1; \
-	done
+	scripts/portal.sh setup test $(TEST_ENVS)
+	scripts/portal.sh restart test $(TEST_ENVS)
 	$(BIN)/python -m pytest --ckan-ini=$(VAR)/etc/test.ini $(XDIST) --durations=10 $(PYTEST_ARGS)
 
 stop:
@@ -85,6 +83,7 @@ bench: services
 	scripts/portal.sh start development
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_gate.py
+	$(BIN)/python benchmarks/bench_pages.py
 	@$(MAKE) --no-print-directory bench-indicators
 
 # The indicator API and pages on the development portal (demo data), then on a generated city of

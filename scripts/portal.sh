@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The CKAN side of CD3P, for one environment (development, test or bench):
 #
-#   scripts/portal.sh setup  ENV     render the ini files, create roles/databases, migrate, permissions
-#   scripts/portal.sh start  ENV     start the xloader worker and the web server in the background
-#   scripts/portal.sh restart ENV    the same, stopping this environment's old ones first
+#   scripts/portal.sh setup  ENV...   render the ini files, create roles/databases, migrate, permissions
+#   scripts/portal.sh start  ENV      start the xloader worker and the web server in the background
+#   scripts/portal.sh restart ENV...  the same, stopping this environment's old ones first
 #   scripts/portal.sh stop   [ENV]   stop the worker and web server this script started
 #   scripts/portal.sh status [ENV]
 #
-# Expects scripts/services.sh up to have run. Idempotent: each step checks before it acts.
+# Expects scripts/services.sh up to have run. Idempotent: each step checks before it acts. Given
+# several environments (make test: test and its parallel test-gwN), setup and restart do them at
+# the same time, each with its output in var/log/<step>-<env>.out, shown when it fails.
 # `bench` is the indicator benchmark's generated city (benchmarks/gen_city.py, make bench): its own
 # databases, Redis database, web port and data folder; it shares the development Solr core, which
 # CKAN scopes by ckan.site_id.
@@ -105,11 +107,13 @@ render() {
     for env in $envs; do
         ( use_env "$env"
           CD3P_XLOADER_TOKEN=$(cat "$TOKEN_FILE" 2>/dev/null || echo NOT_SET)
-          envsubst "$VARS" <"$CD3P_ROOT/config/ckan/$TEMPLATE.ini.in" >"$INI.tmp" && mv "$INI.tmp" "$INI" )
+          tmp="$INI.tmp.$BASHPID"  # this process's own: several environments' set-ups render at once
+          envsubst "$VARS" <"$CD3P_ROOT/config/ckan/$TEMPLATE.ini.in" >"$tmp" && mv "$tmp" "$INI" )
     done
 }
 
-ensure_databases() {
+# The roles every environment's databases belong to (once, before the environments' databases).
+ensure_roles() {
     psql_super -d postgres <<SQL
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ckan_default') THEN CREATE ROLE ckan_default LOGIN; END IF;
@@ -118,6 +122,9 @@ END \$\$;
 ALTER ROLE ckan_default PASSWORD '$CD3P_DB_PASSWORD';
 ALTER ROLE datastore_ro PASSWORD '$CD3P_DS_RO_PASSWORD';
 SQL
+}
+
+ensure_databases() {
     local db
     for db in "$CD3P_CKAN_DB" "$CD3P_DATASTORE_DB"; do
         if [ -z "$(psql_super -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
@@ -138,6 +145,7 @@ SQL
 
 setup() {
     use_env "$1"; load_secrets; render
+    [ -n "${ROLES_DONE:-}" ] || ensure_roles
     ensure_databases
     local stamp="$CD3P_VAR/run/.migrated-$CD3P_ENV" want
     # Migrate again only when CKAN or one of our migrations changed.
@@ -240,6 +248,26 @@ status() {
     return $rc
 }
 
+restart_one() { stop "$1"; start "$1"; }
+
+# STEP for each environment at the same time, each in a process of its own; fails when one fails.
+each() {
+    local step=$1 env pids=() envs=() i rc=0
+    shift
+    for env in "$@"; do
+        ( "$step" "$env" ) >"$LOG/$step-$env.out" 2>&1 &
+        pids+=($!); envs+=("$env")
+    done
+    for i in "${!pids[@]}"; do
+        if wait "${pids[$i]}"; then
+            sed "s/^/[${envs[$i]}] /" "$LOG/$step-${envs[$i]}.out"
+        else
+            sed "s/^/[${envs[$i]}] /" "$LOG/$step-${envs[$i]}.out" >&2; rc=1
+        fi
+    done
+    [ $rc -eq 0 ] || die "$step failed for an environment (above)"
+}
+
 welcome() {
     use_env development; load_secrets
     cat <<MSG
@@ -254,10 +282,13 @@ MSG
 
 case "${1:-}" in
     welcome) welcome ;;
-    setup) setup "${2:?environment}" ;;
+    setup) shift; [ $# -gt 0 ] || die "setup: which environment?"
+           if [ $# -eq 1 ]; then setup "$1"
+           else use_env "$1"; load_secrets; ensure_roles; ROLES_DONE=1 each setup "$@"; fi ;;
     start) start "${2:?environment}" ;;
     # The web server and worker load the code once; restarting picks up changes (about 3 s).
-    restart) stop "${2:?environment}"; start "$2" ;;
+    restart) shift; [ $# -gt 0 ] || die "restart: which environment?"
+             if [ $# -eq 1 ]; then stop "$1"; start "$1"; else each restart_one "$@"; fi ;;
     stop) stop "${2:-}" ;;
     status) status "${2:-}" ;;
     render) use_env "${2:-development}"; load_secrets; render ;;
