@@ -32,3 +32,21 @@ def test_the_small_cell_threshold_is_one_rule(stored: Any, threshold: int) -> No
 def test_internal_calls_read_raw_and_visitors_do_not() -> None:
     assert privacy.sees_raw({"ignore_auth": True}, {}) is True
     assert privacy.sees_raw({"user": ""}, {"owner_org": "x"}) is False
+
+
+@pytest.mark.parametrize(
+    ("count", "raw", "hidden"),
+    [
+        (0, False, False),  # zero is not a small cell
+        (0.5, False, True),  # a weighted denominator above 0 and below the threshold
+        (1, False, True),
+        (10, False, True),
+        (11, False, False),  # the threshold itself is shown
+        (250, False, False),
+        (1, True, False),  # readers of raw rows see every count
+    ],
+)
+def test_a_count_under_the_threshold_is_hidden_unless_the_caller_reads_raw_rows(
+    count: float, raw: bool, hidden: bool
+) -> None:
+    assert privacy.Cells(threshold=11, raw=raw).hidden(count) is hidden
