@@ -24,30 +24,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench_gate import timed  # the same warm-up and percentiles as the gate's benchmark
 from werkzeug.test import Client
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
-    for _ in range(min(10, repeat)):  # warm caches and connections
-        fn()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[max(int(len(samples) * 0.95) - 1, 0)]
 
 
 def _app(ini: str, baseline: bool) -> Any:
