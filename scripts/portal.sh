@@ -9,7 +9,8 @@
 #
 # Expects scripts/services.sh up to have run. Idempotent: each step checks before it acts. Given
 # several environments (make test: test and its parallel test-gwN), setup and restart do them at
-# the same time, each with its output in var/log/<step>-<env>.out, shown when it fails.
+# the same time, each with its output in var/log/<step>-<env>.out, shown once all are done (on
+# stderr for one that failed, and the command fails).
 # `bench` is the indicator benchmark's generated city (benchmarks/gen_city.py, make bench): its own
 # databases, Redis database, web port and data folder; it shares the development Solr core, which
 # CKAN scopes by ckan.site_id.

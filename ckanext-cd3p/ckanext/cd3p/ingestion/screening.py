@@ -899,8 +899,10 @@ def _json_text(value: Any) -> str:
     writes it (``true``, ``1.5``, ``[1, 2]``; NaN and infinities as Python writes them)."""
     if isinstance(value, str):
         return value
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "" if value is None else repr(value)
+    if value is None:
+        return ""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
     return json.dumps(value, ensure_ascii=False)
 
 

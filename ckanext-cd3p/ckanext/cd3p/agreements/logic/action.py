@@ -19,7 +19,13 @@ from ckan.types import Action, Context, DataDict
 from ckanext.cd3p import config
 from ckanext.cd3p.agreements import gate, ledger, notify
 from ckanext.cd3p.agreements.logic import schema
-from ckanext.cd3p.agreements.model import Agreement, LedgerEntry, MembershipRequest, PartnerApplication
+from ckanext.cd3p.agreements.model import (
+    Agreement,
+    Decision,
+    LedgerEntry,
+    MembershipRequest,
+    PartnerApplication,
+)
 from ckanext.cd3p.common import actions, inputs
 from ckanext.cd3p.common.model import utcnow
 
@@ -458,10 +464,7 @@ def cd3p_ledger_checkpoint(context: Context, data_dict: DataDict) -> dict[str, A
 
 # Partner applications and membership requests share their life cycle: pending, then approved or
 # rejected once, by someone, with the requester told.
-Decidable = PartnerApplication | MembershipRequest
-
-
-def _row(cls: type[Decidable], ref: str, pending: bool = False) -> Any:
+def _row(cls: type[Decision], ref: str, pending: bool = False) -> Any:
     """The application or request, raising ObjectNotFound; with ``pending``, one not yet decided."""
     row = actions.Session.get(cls, ref)
     if row is None:
@@ -480,7 +483,7 @@ def _row(cls: type[Decidable], ref: str, pending: bool = False) -> Any:
     return row
 
 
-def _decide(context: Context, row: Decidable, state: str, **fields: Any) -> dict[str, Any]:
+def _decide(context: Context, row: Decision, state: str, **fields: Any) -> dict[str, Any]:
     """Records the decision, commits, and tells the requester."""
     row.state = state
     row.decided = utcnow()
@@ -495,14 +498,14 @@ def _decide(context: Context, row: Decidable, state: str, **fields: Any) -> dict
     return row.as_dict()
 
 
-def _reject(context: Context, data_dict: DataDict, cls: type[Decidable], action: str) -> dict[str, Any]:
+def _reject(context: Context, data_dict: DataDict, cls: type[Decision], action: str) -> dict[str, Any]:
     """A reject action: a pending application or request declined, with the reason its sender sees."""
     tk.check_access(action, context, data_dict)
     data = actions.validate(data_dict, schema.reject(), context)
     return _decide(context, _row(cls, data["id"], pending=True), "rejected", reason=data["reason"])
 
 
-def _queue(query: Any, cls: type[Decidable], data: dict[str, Any]) -> dict[str, Any]:
+def _queue(query: Any, cls: type[Decision], data: dict[str, Any]) -> dict[str, Any]:
     """One page of a list action, newest first, optionally of one state."""
     if data.get("state"):
         query = query.filter(cls.state == data["state"])
@@ -510,7 +513,7 @@ def _queue(query: Any, cls: type[Decidable], data: dict[str, Any]) -> dict[str, 
     return {"count": query.count(), "results": [r.as_dict() for r in rows]}
 
 
-def _submit(context: Context, row: Decidable, received: Callable[[Any], None]) -> dict[str, Any]:
+def _submit(context: Context, row: Decision, received: Callable[[Any], None]) -> dict[str, Any]:
     """A new application or request: stored, then its reviewers told."""
     actions.Session.add(row)
     actions.commit(context)
