@@ -379,7 +379,7 @@ def _fill(rule: Any, w: dict[str, Any], value: str | None = None, bad: str | Non
     if rule.rule.startswith("/dataset"):
         real["id"] = w["dataset"]["id"]
     if rule.rule.startswith("/equity/indicator"):
-        real["id"] = "households_without_broadband"
+        real["id"] = "households-without-broadband"  # a real indicator: its page renders
     if rule.rule.startswith("/equity/place"):
         real["id"] = "26163500100"
     path = rule.rule
