@@ -217,7 +217,7 @@ def _real(w: dict[str, Any], action: str, param: str) -> Any:
             ("cd3p_membership_request", w["request"]["id"]),
             ("cd3p_resource", w["resource"]["id"]),
             ("cd3p_signature", w["entry"]["id"]),
-            ("cd3p_indicator_show", "households_without_broadband"),
+            ("cd3p_indicator_show", "households-without-broadband"),
             ("cd3p_place_show", "city"),
             ("package", w["dataset"]["id"]),
             ("resource", w["resource"]["id"]),
