@@ -1,11 +1,21 @@
-"""Schemas of the cd3p actions, one per action, built from CKAN's own validators."""
+"""Schemas of the agreement actions, one per action (written as ``common.schema`` says)."""
 
 from __future__ import annotations
 
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator
 
+from ckanext.cd3p.agreements.logic.validators import cd3p_ledger_checkpoint
+from ckanext.cd3p.catalog.logic.validators import cd3p_checked, cd3p_organization_sector, cd3p_service_area
 from ckanext.cd3p.common import schema as common
+from ckanext.cd3p.common.validators import (
+    cd3p_bool,
+    cd3p_date,
+    cd3p_http_url,
+    cd3p_not_blank,
+    cd3p_required_text,
+    cd3p_text,
+)
 
 ROLES = ["member", "editor", "admin"]
 
@@ -14,19 +24,12 @@ REQUEST_ROLES = ["member", "editor"]
 
 
 @validator_args
-def agreement_list(cd3p_text: Validator, ignore_missing: Validator, one_of: Validator) -> Schema:
+def agreement_list(ignore_missing: Validator, one_of: Validator) -> Schema:
     return {"state": [ignore_missing, cd3p_text, one_of(["draft", "active", "retired"])]}
 
 
 @validator_args
-def agreement_create(
-    cd3p_required_text: Validator,
-    cd3p_text: Validator,
-    cd3p_not_blank: Validator,
-    cd3p_date: Validator,
-    ignore_missing: Validator,
-    name_validator: Validator,
-) -> Schema:
+def agreement_create(ignore_missing: Validator, name_validator: Validator) -> Schema:
     return {
         "version": [cd3p_required_text, name_validator],
         "title": [cd3p_required_text],
@@ -36,7 +39,7 @@ def agreement_create(
 
 
 @validator_args
-def agreement_update(cd3p_required_text: Validator, ignore_missing: Validator) -> Schema:
+def agreement_update(ignore_missing: Validator) -> Schema:
     """agreement_create's fields but the version (which names the text signed), each optional."""
     fields = agreement_create()
     del fields["version"]
@@ -45,13 +48,7 @@ def agreement_update(cd3p_required_text: Validator, ignore_missing: Validator) -
 
 
 @validator_args
-def agreement_sign(
-    cd3p_required_text: Validator,
-    cd3p_text: Validator,
-    cd3p_checked: Validator,
-    ignore_missing: Validator,
-    default: Validator,
-) -> Schema:
+def agreement_sign(ignore_missing: Validator, default: Validator) -> Schema:
     return {
         "organization_id": [cd3p_required_text],
         "agreement_id": [cd3p_required_text],
@@ -63,22 +60,19 @@ def agreement_sign(
 
 
 @validator_args
-def agreement_acknowledge(cd3p_text: Validator, ignore_missing: Validator) -> Schema:
+def agreement_acknowledge(ignore_missing: Validator) -> Schema:
     return {
         "agreement_id": [ignore_missing, cd3p_text],
         "text_sha256": [ignore_missing, cd3p_text],
     }
 
 
-@validator_args
-def agreement_status(cd3p_required_text: Validator) -> Schema:
+def agreement_status() -> Schema:
     return {"organization_id": [cd3p_required_text]}
 
 
 @validator_args
-def signature_list(
-    cd3p_text: Validator, cd3p_date: Validator, ignore_missing: Validator, one_of: Validator
-) -> Schema:
+def signature_list(ignore_missing: Validator, one_of: Validator) -> Schema:
     return {
         "organization_id": [ignore_missing, cd3p_text],
         "user_id": [ignore_missing, cd3p_text],
@@ -92,16 +86,10 @@ def signature_list(
 
 @validator_args
 def partner_application_create(
-    cd3p_required_text: Validator,
-    cd3p_text: Validator,
-    cd3p_bool: Validator,
-    cd3p_organization_sector: Validator,
-    cd3p_service_area: Validator,
     ignore_missing: Validator,
     default: Validator,
     name_validator: Validator,
     email_validator: Validator,
-    cd3p_http_url: Validator,
 ) -> Schema:
     return {
         "organization_title": [cd3p_required_text],
@@ -118,13 +106,7 @@ def partner_application_create(
 
 
 @validator_args
-def queue_list(
-    cd3p_text: Validator,
-    cd3p_bool: Validator,
-    ignore_missing: Validator,
-    one_of: Validator,
-    default: Validator,
-) -> Schema:
+def queue_list(ignore_missing: Validator, one_of: Validator, default: Validator) -> Schema:
     return {
         "organization_id": [ignore_missing, cd3p_text],
         "mine": [default(False), cd3p_bool],
@@ -134,14 +116,7 @@ def queue_list(
 
 
 @validator_args
-def membership_request_create(
-    cd3p_required_text: Validator,
-    cd3p_text: Validator,
-    cd3p_checked: Validator,
-    ignore_missing: Validator,
-    one_of: Validator,
-    default: Validator,
-) -> Schema:
+def membership_request_create(ignore_missing: Validator, one_of: Validator, default: Validator) -> Schema:
     return {
         "organization_id": [cd3p_required_text],
         "role": [default("member"), cd3p_text, one_of(REQUEST_ROLES)],
@@ -151,9 +126,7 @@ def membership_request_create(
 
 
 @validator_args
-def ledger_verify(
-    ignore_missing: Validator, cd3p_text: Validator, cd3p_ledger_checkpoint: Validator
-) -> Schema:
+def ledger_verify(ignore_missing: Validator) -> Schema:
     return {"checkpoint": [ignore_missing, cd3p_text, cd3p_ledger_checkpoint]}
 
 

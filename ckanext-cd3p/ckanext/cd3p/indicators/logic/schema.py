@@ -6,35 +6,27 @@ from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator
 
 from ckanext.cd3p.common import schema as common
+from ckanext.cd3p.common.validators import cd3p_bool, cd3p_required_text, cd3p_text
 from ckanext.cd3p.indicators.registry import DIRECTIONS, KINDS, LEVELS, SOURCE_LEVELS, TOPICS
 
 
 @validator_args
-def indicator_list(cd3p_text: Validator, ignore_missing: Validator) -> Schema:
+def indicator_list(ignore_missing: Validator) -> Schema:
     return {"topic": [ignore_missing, cd3p_text]}
 
 
 @validator_args
-def indicator_show(
-    cd3p_required_text: Validator, cd3p_text: Validator, one_of: Validator, default: Validator
-) -> Schema:
+def indicator_show(one_of: Validator, default: Validator) -> Schema:
     return {"id": [cd3p_required_text], "level": [default("tract"), cd3p_text, one_of(list(LEVELS))]}
 
 
 @validator_args
-def place_show(cd3p_required_text: Validator, one_of: Validator) -> Schema:
+def place_show(one_of: Validator) -> Schema:
     return {"level": [cd3p_required_text, one_of(list(LEVELS))], "id": [cd3p_required_text]}
 
 
 @validator_args
-def indicator_definition(
-    cd3p_required_text: Validator,
-    cd3p_text: Validator,
-    cd3p_bool: Validator,
-    one_of: Validator,
-    default: Validator,
-    name_validator: Validator,
-) -> Schema:
+def indicator_definition(one_of: Validator, default: Validator, name_validator: Validator) -> Schema:
     """One indicator of a registered source; ``weight_*`` name its denominator (by default a column
     of the same source)."""
     return {
@@ -57,13 +49,7 @@ def indicator_definition(
 
 
 @validator_args
-def indicator_source_create(
-    cd3p_required_text: Validator,
-    cd3p_text: Validator,
-    one_of: Validator,
-    default: Validator,
-    name_validator: Validator,
-) -> Schema:
+def indicator_source_create(one_of: Validator, default: Validator, name_validator: Validator) -> Schema:
     return {
         "id": [cd3p_required_text, name_validator],
         "dataset": [cd3p_required_text],

@@ -6,12 +6,11 @@ from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator
 
 from ckanext.cd3p.common import schema as common
+from ckanext.cd3p.common.validators import cd3p_limit, cd3p_text
 
 
 @validator_args
-def resource_check_list(
-    cd3p_text: Validator, cd3p_limit: Validator, one_of: Validator, default: Validator
-) -> Schema:
+def resource_check_list(one_of: Validator, default: Validator) -> Schema:
     return {
         "state": [default("held"), cd3p_text, one_of(["held", "failed", "pending", "passed"])],
         "limit": [default(200), cd3p_limit],
