@@ -24,6 +24,7 @@ import pytest
 import rq
 import sqlalchemy as sa
 from ckan import model, plugins
+from ckan.common import config
 from ckan.lib import jobs
 from ckan.tests.helpers import call_action
 from ckanext.datastore.backend.postgres import get_write_engine
@@ -125,6 +126,11 @@ def clean_db(with_plugins: None, reset_db: Any, migrate_db_for: Any) -> None:
         migrate_db_for("activity")
         migrate_db_for("cd3p")
         _MIGRATED.append(True)
+        # Core's migration environment binds the model to an engine without a pool (NullPool) and
+        # leaves it bound, so that every later query of the process would open a new connection.
+        # Bind it back to a pooled engine, as the portal runs (ckan.config.environment).
+        if isinstance(model.meta.engine.pool, sa.pool.NullPool):
+            model.init_model(sa.engine_from_config(config))
     names = ", ".join(table.name for table in cd3p_model.tables())
     guarded = {
         "cd3p_signature": "cd3p_signature_no_truncate",
