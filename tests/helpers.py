@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
@@ -27,6 +28,18 @@ def poll(condition: Callable[[], Any], timeout: float, what: str, every: float =
 
 
 _KEPT: dict[str, tuple[Any, Any]] = {}
+
+_STATE = sa.text(
+    "SELECT (SELECT count(*) FROM package), (SELECT max(metadata_modified) FROM package),"
+    ' (SELECT count(*) FROM "user"), (SELECT count(*) FROM member), (SELECT count(*) FROM activity),'
+    " (SELECT count(*) FROM user_following_dataset), (SELECT count(*) FROM package_extra)"
+)
+
+
+def database_state() -> tuple[Any, ...]:
+    """A fingerprint of the catalog (datasets and their last change, users, memberships, activities,
+    follows) for a kept world: a test that changes any of them makes the next one build it again."""
+    return tuple(model.Session.execute(_STATE).one())
 
 
 def kept_world(

@@ -11,12 +11,20 @@ from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
 
 from tests import factories, partners
+from tests.helpers import database_state, kept_world
 
 STEWARD = {"steward_name": "Ada Lovelace", "steward_email": "ada.steward@example.org"}
 
 
 @pytest.fixture
-def setup(agreement: dict[str, Any], clean_index: None) -> dict[str, Any]:
+def setup(request: pytest.FixtureRequest, with_plugins: None) -> dict[str, Any]:
+    """A dataset with a steward, its organization's editor, an outsider, another organization's admin
+    and a sysadmin: built once, kept while the tests only read it."""
+    return kept_world(request, "steward", _steward_world, lambda w: database_state())
+
+
+def _steward_world() -> dict[str, Any]:
+    partners.active_agreement()
     editor = factories.UserWithToken()
     outsider = factories.UserWithToken()
     other_admin = factories.UserWithToken()
@@ -179,9 +187,14 @@ class TestStewardOutOfTheSearchIndex:
 
 
 @pytest.fixture
-def changed(setup: dict[str, Any]) -> dict[str, Any]:
+def changed(request: pytest.FixtureRequest, with_plugins: None) -> dict[str, Any]:
     """A dataset created and then given a new steward by the organization's editor, an outsider who
     follows it, and its two activities (newest first)."""
+    return kept_world(request, "steward activity", _changed_world, lambda w: database_state())
+
+
+def _changed_world() -> dict[str, Any]:
+    setup = _steward_world()
     editor = setup["editor"]["name"]
     dataset = factories.Dataset(
         owner_org=setup["dataset"]["owner_org"], title="Broadband survey", user=editor, **STEWARD

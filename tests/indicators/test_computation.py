@@ -22,13 +22,20 @@ from tests import equity, factories, partners
 
 @pytest.fixture
 def sources(agreement: dict[str, Any]) -> dict[str, Any]:
+    """The sources, loaded for a test that changes them."""
     return equity.load_sources()
+
+
+@pytest.fixture
+def kept(request: pytest.FixtureRequest, with_plugins: None) -> dict[str, Any]:
+    """The sources, for a test that only reads them (built once while no test changes them)."""
+    return equity.kept_sources(request)
 
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_index")
 
 
-def test_tract_values_and_citywide_share_from_counts(sources: dict[str, Any]) -> None:
+def test_tract_values_and_citywide_share_from_counts(kept: dict[str, Any]) -> None:
     acs = {r["geoid"]: r for r in equity.acs_rows()}
     detroit = geography.tracts()
     expected = {}
@@ -56,7 +63,7 @@ def test_tract_values_and_citywide_share_from_counts(sources: dict[str, Any]) ->
     assert [s["dataset"] for s in result["sources"]] == ["detroit-tract-broadband-acs-2015-2019"]
 
 
-def test_poverty_rate_weights_another_sources_population(sources: dict[str, Any]) -> None:
+def test_poverty_rate_weights_another_sources_population(kept: dict[str, Any]) -> None:
     acs = {r["geoid"]: r for r in equity.acs_rows()}
     pov = {
         r["GEOID"]: r
@@ -79,7 +86,7 @@ def test_poverty_rate_weights_another_sources_population(sources: dict[str, Any]
     }
 
 
-def test_district_income_is_a_household_weighted_average_of_medians(sources: dict[str, Any]) -> None:
+def test_district_income_is_a_household_weighted_average_of_medians(kept: dict[str, Any]) -> None:
     acs = {r["geoid"]: r for r in equity.acs_rows()}
     sums: dict[str, list[float]] = {}
     for geoid, tract in geography.tracts().items():
@@ -163,7 +170,7 @@ def test_a_partner_tier_source_is_refused_to_the_public(sources: dict[str, Any])
     assert equity.show("households-no-internet", user=member["name"])["citywide"]["value"] > 0
 
 
-def test_unknown_indicator_and_level(sources: dict[str, Any]) -> None:
+def test_unknown_indicator_and_level(kept: dict[str, Any]) -> None:
     with pytest.raises(tk.ObjectNotFound, match="Indicator not found"):
         equity.show("households-with-flying-cars")
     with pytest.raises(tk.ValidationError) as e:
@@ -178,7 +185,7 @@ def test_list_by_topic() -> None:
     assert call_action("cd3p_indicator_list", topic="index")[0]["kind"] == "index"
 
 
-def test_place_shows_every_indicator_against_the_city(sources: dict[str, Any]) -> None:
+def test_place_shows_every_indicator_against_the_city(kept: dict[str, Any]) -> None:
     place = call_action("cd3p_place_show", level="council_district", id="district-3")
 
     assert place["name"] == "Council District 3"
@@ -340,7 +347,7 @@ def test_nothing_stale_is_served_from_memory_after_redis_loses_its_keys(sources:
     assert equity.show("households-without-computer", "city")["citywide"]["value"] == pytest.approx(100.0)
 
 
-def test_digital_equity_index_from_the_source_files(sources: dict[str, Any]) -> None:
+def test_digital_equity_index_from_the_source_files(kept: dict[str, Any]) -> None:
     """The method on the index's page, done here from the files: orient, min-max over Detroit's
     tracts, mean per sub-score (half the components at least), mean of the two."""
     acs = {r["geoid"]: r for r in equity.acs_rows()}

@@ -338,7 +338,7 @@ def test_rows_copied_while_a_file_is_checked_are_dropped_when_it_is_held(
 
 # Rows of the file whose load is killed: enough for the load's once-a-second heartbeat to report
 # rows copied before the copy ends, few enough that the retry loads it all quickly.
-KILLED_ROWS = 400_000
+KILLED_ROWS = 250_000
 
 
 @pytest.mark.slow
