@@ -1,0 +1,1 @@
+"""Programme reach, impact and cost per outcome, against need."""
