@@ -34,7 +34,7 @@ from ckanext.cd3p.common import partners
 from ckanext.cd3p.ingestion import checks
 from ckanext.xloader.interfaces import IXloader
 
-FEATURES = ("catalog", "agreements", "indicators", "ingestion")
+FEATURES = ("catalog", "agreements", "indicators", "ingestion", "impact")
 
 
 def _modules(leaf: str, common: str | None = None) -> list[ModuleType]:

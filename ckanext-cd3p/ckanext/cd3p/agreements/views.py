@@ -26,12 +26,12 @@ from typing import Any
 from ckan.lib.pagination import Page
 from ckan.plugins import toolkit as tk
 from ckan.types import Response
-from flask import Blueprint, make_response
+from flask import make_response
 
 from ckanext.cd3p.catalog import search
 from ckanext.cd3p.common import pages
 
-cd3p = Blueprint("cd3p", __name__)
+cd3p = pages.blueprint("cd3p", __name__)
 
 
 CSV_PAGE_SIZE = 1000  # the most cd3p_signature_list returns at once
@@ -747,15 +747,6 @@ cd3p.add_url_rule(
     view_func=organization_request_reject,
     methods=pages.POST,
 )
-
-
-cd3p.before_request(pages.check_path)
-
-
-cd3p.register_error_handler(tk.NotAuthorized, pages.refuse)
-
-
-cd3p.register_error_handler(tk.ObjectNotFound, pages.not_found)
 
 
 blueprints = [cd3p]

@@ -9,7 +9,7 @@ from typing import Any
 
 from ckan.plugins import toolkit as tk
 from ckan.types import Context, Response
-from flask import current_app
+from flask import Blueprint, current_app
 from werkzeug.exceptions import Forbidden, NotFound
 
 from ckanext.cd3p.common import inputs
@@ -143,3 +143,16 @@ GET_POST = ["GET", "POST"]
 
 
 POST = ["POST"]
+
+
+# --- blueprints -----------------------------------------------------------------------------------
+
+
+def blueprint(name: str, import_name: str) -> Blueprint:
+    """A feature's blueprint, with what every one has: the check of the path's values before a view
+    runs, and an action's refusal or missing object shown as CKAN's 403 (or the login page) and 404."""
+    bp = Blueprint(name, import_name)
+    bp.before_request(check_path)
+    bp.register_error_handler(tk.NotAuthorized, refuse)
+    bp.register_error_handler(tk.ObjectNotFound, not_found)
+    return bp

@@ -33,13 +33,13 @@ from typing import Any
 
 from ckan.plugins import toolkit as tk
 from ckan.types import Response
-from flask import Blueprint, make_response
+from flask import make_response
 
 from ckanext.cd3p import config as cd3p_config
 from ckanext.cd3p.common import geography, pages
 from ckanext.cd3p.indicators import registry
 
-cd3p_equity = Blueprint("cd3p_equity", __name__)
+cd3p_equity = pages.blueprint("cd3p_equity", __name__)
 
 LEVELS = registry.LEVELS
 DEFAULT_LEVEL = "tract"
@@ -728,9 +728,6 @@ cd3p_equity.add_url_rule("/ckan-admin/indicator-sources", view_func=admin_source
 cd3p_equity.add_url_rule(
     "/ckan-admin/indicator-sources/<id>/delete", view_func=admin_source_delete, methods=["POST"]
 )
-cd3p_equity.before_request(pages.check_path)
-cd3p_equity.register_error_handler(tk.NotAuthorized, pages.refuse)
-cd3p_equity.register_error_handler(tk.ObjectNotFound, pages.not_found)
 
 
 blueprints = [cd3p_equity]

@@ -18,12 +18,12 @@ from typing import Any
 
 from ckan.plugins import toolkit as tk
 from ckan.types import Response
-from flask import Blueprint, request
+from flask import request
 
 from ckanext.cd3p.common import inputs, pages
 from ckanext.cd3p.ingestion import checks, suppression
 
-cd3p_checks = Blueprint("cd3p_checks", __name__)
+cd3p_checks = pages.blueprint("cd3p_checks", __name__)
 
 
 def _back(id: str, resource_id: str) -> Response:
@@ -101,9 +101,6 @@ cd3p_checks.add_url_rule(
     "/ckan-admin/checks/<resource_id>/release", view_func=admin_release, methods=["POST"]
 )
 cd3p_checks.before_app_request(guard_download)
-cd3p_checks.before_request(pages.check_path)
-cd3p_checks.register_error_handler(tk.NotAuthorized, pages.refuse)
-cd3p_checks.register_error_handler(tk.ObjectNotFound, pages.not_found)
 
 
 blueprints = [cd3p_checks]
