@@ -12,7 +12,8 @@ SPEC = yaml.safe_load((Path(registry.__file__).parent / "measures.yaml").read_te
 
 
 def test_the_measure_choices_are_the_measures_in_order() -> None:
-    assert helpers.cd3p_measure_choices() == [{"value": m["id"], "label": m["title"]} for m in SPEC["measures"]]
+    expected = [{"value": m["id"], "label": m["title"]} for m in SPEC["measures"]]
+    assert helpers.cd3p_measure_choices() == expected
 
 
 def test_the_service_choices_are_the_services_in_order() -> None:

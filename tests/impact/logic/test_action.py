@@ -15,23 +15,10 @@ from ckan.tests.helpers import call_action, call_auth
 from openpyxl import load_workbook
 
 from ckanext.cd3p.impact import registry
+from tests.impact.test_registry import EXPECTED_IDS  # the ids the issue fixes, in its order
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 
-# The ids the issue fixes, in its order; read here from the file too, to compare both ways.
-FIXED_IDS = [
-    "devices_distributed",
-    "households_connected",
-    "training_enrolled",
-    "training_completed",
-    "certifications_earned",
-    "navigator_sessions",
-    "internships_started",
-    "internships_completed",
-    "job_placements",
-    "employed_q2_after_exit",
-    "median_earnings_q2",
-]
 MEASURES_YAML = Path(registry.__file__).parent / "measures.yaml"
 
 
@@ -47,7 +34,7 @@ def test_anyone_may_read_the_measures_and_the_template() -> None:
 def test_the_measures_are_the_fixed_list_with_their_definitions_and_needs() -> None:
     measures = call_action("cd3p_measure_list", _anonymous())
 
-    assert [m["id"] for m in measures] == FIXED_IDS
+    assert [m["id"] for m in measures] == EXPECTED_IDS
     from_file = {m["id"]: m for m in yaml.safe_load(MEASURES_YAML.read_text())["measures"]}
     for m in measures:
         assert m["definition"].split() == from_file[m["id"]]["definition"].split()
@@ -67,7 +54,7 @@ def test_the_csv_template_has_the_columns_and_one_row_per_measure() -> None:
     assert (found["filename"], found["encoding"]) == ("cd3p-outcome-report.csv", "utf-8")
     rows = list(csv.reader(io.StringIO(found["content"])))
     assert rows[0] == ["period", "geo_level", "geo_id", "measure", "count", "cost", "target"]
-    assert [r[3] for r in rows[1:]] == FIXED_IDS
+    assert [r[3] for r in rows[1:]] == EXPECTED_IDS
     assert all(r[0] == r[1] == r[2] == r[4] == "" for r in rows[1:])
 
 
@@ -87,7 +74,7 @@ def test_the_workbook_template_opens_with_the_report_and_the_measures() -> None:
     ]
     measures_sheet = next(ws for ws in book.worksheets if ws.title == "Measures")
     ids = [row[0] for row in measures_sheet.iter_rows(min_row=2, values_only=True) if row[0]]
-    assert ids == FIXED_IDS
+    assert ids == EXPECTED_IDS
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "CSV ", ["csv"], "<b>csv</b>"])
