@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from ckanext.cd3p.common.privacy import Cells
 from ckanext.cd3p.impact import computation
 from ckanext.cd3p.impact.computation import Selection
 from ckanext.cd3p.impact.reports import Row
@@ -65,7 +66,15 @@ ROWS = [
 def run(level: str, crosswalk: Any = None, names: Any = None, **chosen: str) -> dict:
     selection = Selection(**chosen)
     return computation.impact(
-        ROWS, M, level, TRACTS, NEED, raw=True, selection=selection, crosswalk=crosswalk, names=names
+        ROWS,
+        M,
+        level,
+        TRACTS,
+        NEED,
+        cells=Cells(11, raw=True),
+        selection=selection,
+        crosswalk=crosswalk,
+        names=names,
     )
 
 
@@ -295,7 +304,7 @@ def test_targeting_of_a_small_count_is_hidden() -> None:
     assert result["suppressed"] is True
     assert result["outcomes"] is None and result["top_fifth_outcome_share"] is None
     assert result["concentration_index"] is None
-    raw = computation.targeting(target_rows({"a": 4, "b": 3}), M, INDEX, raw=True)
+    raw = computation.targeting(target_rows({"a": 4, "b": 3}), M, INDEX, cells=Cells(11, raw=True))
     assert raw["top_fifth_outcome_share"] == pytest.approx(4 / 7)
 
 

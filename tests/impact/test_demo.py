@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from ckanext.cd3p.common.privacy import Cells
 from ckanext.cd3p.impact import computation, demo, registry, reports
 
 TRACTS = [f"26163{n:06d}" for n in range(5001, 5061)]  # 60 made-up GEOIDs
@@ -106,7 +107,9 @@ def test_demo_reports_feed_the_computation() -> None:
     rows = []
     for p in make():
         rows += reports.check_rows(p["rows"], known, programme=p["name"], organization=p["organization"]).rows
-    result = computation.impact(rows, "devices_distributed", "council_district", places, raw=True)
+    result = computation.impact(
+        rows, "devices_distributed", "council_district", places, cells=Cells(11, raw=True)
+    )
     expected = sum(r.count for r in rows if r.measure == "devices_distributed")
     assert result["city"]["outcomes"] == expected > 0
     assert computation.reported_earnings_per_dollar(rows) is not None

@@ -9,6 +9,7 @@ from fractions import Fraction
 
 import pytest
 
+from ckanext.cd3p.common.privacy import Cells
 from ckanext.cd3p.impact import computation, suppression
 from ckanext.cd3p.impact.reports import Row
 from ckanext.cd3p.impact.suppression import Group
@@ -52,27 +53,27 @@ def determined(groups: list[Group], hidden: set[str]) -> set[str]:
 
 def test_primary() -> None:
     values = {"zero": 0, "one": 1, "ten": 10, "ten and a half": 10.5, "eleven": 11, "many": 500}
-    assert suppression.primary(values, 11) == {"one", "ten", "ten and a half"}
-    assert suppression.primary(values, 2) == {"one"}
-    assert suppression.primary(values, 11, raw=True) == set()
-    assert suppression.primary(values, 11, people=False) == set()
+    assert suppression.primary(values, Cells(11, raw=False)) == {"one", "ten", "ten and a half"}
+    assert suppression.primary(values, Cells(2, raw=False)) == {"one"}
+    assert suppression.primary(values, Cells(11, raw=True)) == set()
+    assert suppression.primary(values, Cells(11, raw=False), people=False) == set()
     with pytest.raises(ValueError):
-        suppression.primary(values, 0)
+        suppression.primary(values, Cells(0, raw=False))
 
 
 def test_fail_closed() -> None:
     values = {"a": 50, "b": None, "c": math.nan, "d": 0}
-    assert suppression.primary(values, 11) == {"b", "c"}
-    assert suppression.primary(values, 11, people=False) == {"b", "c"}
-    assert suppression.suppress(values, [], 11, people=None) == {"a", "b", "c", "d"}
+    assert suppression.primary(values, Cells(11, raw=False)) == {"b", "c"}
+    assert suppression.primary(values, Cells(11, raw=False), people=False) == {"b", "c"}
+    assert suppression.suppress(values, [], Cells(11, raw=False), people=None) == {"a", "b", "c", "d"}
 
 
 def test_a_district_total_minus_its_other_tracts() -> None:
     # district = t1 + t2 + t3 + what was reported for the district as a whole (0 here)
     values = {"district": 63, "t1": 3, "t2": 20, "t3": 40, "direct": 0}
     groups = [Group("district", ("t1", "t2", "t3", "direct"))]
-    assert suppression.primary(values, 11) == {"t1"}  # alone, t1 = 63 - 20 - 40 - 0
-    hidden = suppression.suppress(values, groups, 11, unshown={"direct"})
+    assert suppression.primary(values, Cells(11, raw=False)) == {"t1"}  # alone, t1 = 63 - 20 - 40 - 0
+    hidden = suppression.suppress(values, groups, Cells(11, raw=False), unshown={"direct"})
     assert hidden == {"t1", "t2"}  # the next smallest shown
     assert determined(groups, hidden) == set()
 
@@ -81,7 +82,7 @@ def test_a_small_count_reported_for_the_district_as_a_whole() -> None:
     # The district-level rows are in no tract, so district minus tracts gives them away.
     values = {"district": 75, "t1": 30, "t2": 40, "direct": 5}
     groups = [Group("district", ("t1", "t2", "direct"))]
-    hidden = suppression.suppress(values, groups, 11, unshown={"direct"})
+    hidden = suppression.suppress(values, groups, Cells(11, raw=False), unshown={"direct"})
     assert hidden == {"direct", "t1"}
     assert determined(groups, hidden) == set()
 
@@ -96,7 +97,7 @@ def test_the_city_total() -> None:
         Group("city", ("t1", "t2", "t3", "r1", "r2", "rc")),
         Group("city", ("d1", "d2", "rc")),
     ]
-    hidden = suppression.suppress(values, groups, 11, unshown={"r1", "r2", "rc"})
+    hidden = suppression.suppress(values, groups, Cells(11, raw=False), unshown={"r1", "r2", "rc"})
     assert hidden == {"t1", "d1", "t2", "d2"}
     assert "city" not in hidden
     assert determined(groups, hidden) == set()
@@ -104,7 +105,7 @@ def test_the_city_total() -> None:
 
 def test_hidden_parts_must_not_add_up_to_a_small_count() -> None:
     values = {"total": 55, "a": 2, "b": 3, "c": 50}
-    hidden = suppression.suppress(values, [Group("total", ("a", "b", "c"))], 11)
+    hidden = suppression.suppress(values, [Group("total", ("a", "b", "c"))], Cells(11, raw=False))
     assert hidden == {"a", "b", "c"}  # a + b = 5 would say both are under 5
 
 
@@ -113,26 +114,26 @@ def test_the_audit_catches_what_no_single_group_shows() -> None:
     # t3 = district - t4 - neighbourhood.
     values = {"district": 49, "hood": 14, "t1": 6, "t2": 8, "t3": 5, "t4": 30}
     groups = [Group("district", ("t1", "t2", "t3", "t4")), Group("hood", ("t1", "t2"))]
-    primary = suppression.primary(values, 11)
+    primary = suppression.primary(values, Cells(11, raw=False))
     assert primary == {"t1", "t2", "t3"}
     assert determined(groups, primary) == {"t3"}
     assert suppression.recoverable(groups, primary) == {"t3"}
-    hidden = suppression.suppress(values, groups, 11)
+    hidden = suppression.suppress(values, groups, Cells(11, raw=False))
     assert hidden == {"t1", "t2", "t3", "t4"}
     assert determined(groups, hidden) == set()
 
 
 def test_quarters_within_their_total() -> None:
     values = {"all": 160, "q1": 40, "q2": 4, "q3": 55, "q4": 61}
-    hidden = suppression.suppress(values, [Group("all", ("q1", "q2", "q3", "q4"))], 11)
+    hidden = suppression.suppress(values, [Group("all", ("q1", "q2", "q3", "q4"))], Cells(11, raw=False))
     assert hidden == {"q2", "q1"}
 
 
 def test_ties_are_broken_the_same_way_every_time() -> None:
     values = {"total": 64, "a": 4, "b": 30, "c": 30}
     groups = [Group("total", ("a", "b", "c"))]
-    assert suppression.suppress(values, groups, 11) == {"a", "b"}
-    assert suppression.suppress(dict(reversed(values.items())), groups, 11) == {"a", "b"}
+    assert suppression.suppress(values, groups, Cells(11, raw=False)) == {"a", "b"}
+    assert suppression.suppress(dict(reversed(values.items())), groups, Cells(11, raw=False)) == {"a", "b"}
 
 
 def test_recoverable_agrees_with_an_independent_rank_computation() -> None:
@@ -164,7 +165,7 @@ def test_suppress_leaves_nothing_recoverable_in_random_hierarchies() -> None:
             Group("city", ("d1", "d2")),
             Group("city", ("n1", "n2", "n3")),
         ]
-        hidden = suppression.suppress(values, groups, 11)
+        hidden = suppression.suppress(values, groups, Cells(11, raw=False))
         assert all(not (0 < v < 11) or k in hidden for k, v in values.items())
         assert determined(groups, hidden) == set(), (values, hidden)
         for g in groups:
@@ -258,7 +259,7 @@ def test_impact_protects_the_city_total() -> None:
 def test_impact_shows_raw_counts_and_counts_of_things_that_are_not_people() -> None:
     tracts = {"t1": ("district-1", "neighborhood-a"), "t2": ("district-1", "neighborhood-a")}
     rows = tract_rows({"t1": 3, "t2": 40})
-    raw = computation.impact(rows, "devices_distributed", "tract", tracts, raw=True)
+    raw = computation.impact(rows, "devices_distributed", "tract", tracts, cells=Cells(11, raw=True))
     assert [v["outcomes"] for v in raw["values"]] == [3, 40]
     sessions = computation.impact(
         tract_rows({"t1": 3, "t2": 40}, "navigator_sessions"), "navigator_sessions", "tract", tracts

@@ -25,8 +25,9 @@ class Place:
     geometry: dict[str, Any]
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+def neighborhood_code(name: str) -> str:
+    """A neighbourhood's code from its name, any case: ``Arden Park`` -> ``neighborhood-arden-park``."""
+    return "neighborhood-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 def _features(filename: str) -> list[dict[str, Any]]:
@@ -45,7 +46,7 @@ def places() -> dict[str, Place]:
         found[f"district-{n}"] = Place(f"district-{n}", f"Council District {n}", f["geometry"])
     for f in sorted(_features("neighborhoods.geojson"), key=lambda f: f["properties"]["name"]):
         name = f["properties"]["name"]
-        code = f"neighborhood-{_slug(name)}"
+        code = neighborhood_code(name)
         found[code] = Place(code, f"Neighborhood: {name}", f["geometry"])
     return found
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ckanext.cd3p.common.privacy import Cells
 from ckanext.cd3p.impact import suppression
 from ckanext.cd3p.impact.registry import MEASURES, Measure
 from ckanext.cd3p.impact.reports import LEVELS, Row, quarter_key, quarters_between
@@ -302,8 +303,7 @@ def impact(
     selection: Selection = EVERYTHING,
     crosswalk: Crosswalk | None = None,
     names: Mapping[str, str] | None = None,
-    threshold: int = suppression.DEFAULT_THRESHOLD,
-    raw: bool = False,
+    cells: Cells = suppression.PUBLIC,
 ) -> dict[str, Any]:
     """Outcomes against need for every place of a level, the city, and the city's quarterly trend.
 
@@ -330,9 +330,7 @@ def impact(
     quarters = _quarters(selected, selection.period_from, selection.period_to)
     table = _build(selected, tracts, crosswalk, quarters)
     values = {k: s.outcomes for k, s in table.cells.items()}
-    hidden = suppression.suppress(
-        values, table.groups, threshold, people=m.people, raw=raw, unshown=table.unshown
-    )
+    hidden = suppression.suppress(values, table.groups, cells, people=m.people, unshown=table.unshown)
     names = names or {}
 
     def place(at: str, code: str) -> dict[str, Any]:
@@ -355,7 +353,7 @@ def impact(
             for q in quarters
         ],
         "programmes_without_cost": sorted({p for p, _ in costless}),
-        "small_cell_threshold": threshold,
+        "small_cell_threshold": cells.threshold,
     }
 
 
@@ -411,8 +409,7 @@ def targeting(
     *,
     need: Mapping[str, float] | None = None,
     selection: Selection = EVERYTHING,
-    threshold: int = suppression.DEFAULT_THRESHOLD,
-    raw: bool = False,
+    cells: Cells = suppression.PUBLIC,
 ) -> dict[str, Any]:
     """How well outcomes and spend reach the tracts in most need by ``index`` (the Digital Equity
     Index per tract: higher, more need). Only rows reported at tract level count; those of tracts
@@ -444,7 +441,7 @@ def targeting(
         return sum(values.get(t, 0) for t in top) / total if total else None
 
     total = sum(outcomes.values())
-    hidden = bool(suppression.primary({"all": total}, threshold, people=m.people, raw=raw))
+    hidden = bool(suppression.primary({"all": total}, cells, people=m.people))
     need_in = {t: v for t, v in (need or {}).items() if t in scores and v is not None}
     return {
         "measure": measure_id,
@@ -467,8 +464,7 @@ def reported_earnings_per_dollar(
     rows: Iterable[Row],
     *,
     selection: Selection = EVERYTHING,
-    threshold: int = suppression.DEFAULT_THRESHOLD,
-    raw: bool = False,
+    cells: Cells = suppression.PUBLIC,
 ) -> dict[str, Any] | None:
     """Reported earnings per programme dollar: the median earnings in the second quarter after exit
     times the number employed then, over the spend reported on those employment rows.
@@ -501,7 +497,7 @@ def reported_earnings_per_dollar(
         people += count_row.count
     if not pairs:
         return None
-    hidden = bool(suppression.primary({"all": people}, threshold, raw=raw))
+    hidden = bool(suppression.primary({"all": people}, cells))
     return {
         "people": None if hidden else people,
         "earnings": None if hidden else earnings,

@@ -42,6 +42,7 @@ import csv
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import io
 import itertools
 import re
@@ -49,6 +50,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from ckanext.cd3p.common import geography, inputs
 from ckanext.cd3p.impact.registry import MEASURES, Measure
 
 COLUMNS = ("period", "geo_level", "geo_id", "measure", "count", "cost", "target")
@@ -106,9 +108,6 @@ _LEVEL_LABELS = {
 
 _CITY_NAMES = ("", "city", "detroit", "city of detroit")
 
-# Control characters but tab, line feed and carriage return, and lone surrogates: never in a code or
-# a number, and unsafe further on (PostgreSQL refuses NUL; see common/inputs.py).
-_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 _QUARTER = re.compile(r"(\d{4})-[Qq](\d)")
 _MONTH = re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2})(?: 00:00(?::00)?)?)?")
@@ -217,11 +216,6 @@ def quarters_between(first: str, last: str) -> list[str]:
 # --- places -----------------------------------------------------------------------------------------
 
 
-def _slug(name: str) -> str:
-    # The rule of common/geography.py, which makes the neighbourhood codes.
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-
-
 def parse_level(text: str) -> str:
     """The geography level a text names (``Council District`` -> ``council_district``).
 
@@ -244,7 +238,7 @@ def canonical_place(level: str, text: str) -> str:
         found = _DISTRICT.fullmatch(lower)
         return f"district-{int(found.group(1))}" if found else lower
     if level == "neighborhood":
-        return lower if lower.startswith("neighborhood-") else f"neighborhood-{_slug(lower)}"
+        return lower if lower.startswith("neighborhood-") else geography.neighborhood_code(lower)
     return "city" if lower in _CITY_NAMES else lower
 
 
@@ -302,8 +296,9 @@ def _cell(record: Mapping[str, object], key: str | None) -> str:
         raise ValueError(f"The cell could not be read as text ({type(value).__name__})")
     if len(value) > MAX_CELL:
         raise ValueError(f"The cell is longer than {MAX_CELL} characters")
-    if _UNSAFE.search(value):
-        raise ValueError("The cell holds a control character or invalid text; type the value again")
+    why = inputs.unsafe(value)  # control characters, NUL, lone surrogates: the portal's one rule
+    if why:
+        raise ValueError(f"{why}; type the value again")
     return value.strip()
 
 
@@ -566,6 +561,7 @@ def template_rows() -> list[dict[str, str]]:
     return [{**dict.fromkeys(COLUMNS, ""), "measure": m} for m in MEASURES]
 
 
+@functools.cache  # the same bytes every time: built once per process
 def template_csv() -> bytes:
     """The blank template as CSV (UTF-8)."""
     out = io.StringIO(newline="")
@@ -585,6 +581,7 @@ def _measure_sheet_rows() -> list[list[str]]:
     return rows
 
 
+@functools.cache
 def template_xlsx() -> bytes:
     """The blank template as an Excel workbook: the Report sheet to fill in, then a Measures sheet
     (ids and definitions) and a Columns sheet (what each column holds).

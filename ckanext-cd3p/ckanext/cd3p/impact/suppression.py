@@ -2,8 +2,8 @@
 can be worked out from the counts shown.
 
 *Primary*: a count of people or households ``c`` with ``0 < c < threshold`` is hidden from the
-public. Zero is shown: it singles no one out. Callers who read raw rows (``raw=True``) see
-everything, as in ``common/privacy.py``.
+public. Zero is shown: it singles no one out. The rule is ``common/privacy.py``'s (:class:`Cells`):
+callers who read raw rows see everything.
 
 *Secondary*: wherever a total is shown beside its parts (tracts within a council district, tracts
 within the city, districts within the city, quarters within a period's total), one hidden part
@@ -42,7 +42,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-DEFAULT_THRESHOLD = 11  # common/privacy.py's default
+from ckanext.cd3p.common.privacy import DEFAULT_THRESHOLD, Cells
+
+PUBLIC = Cells(DEFAULT_THRESHOLD, raw=False)  # how a visitor sees a dataset with the default threshold
 
 # What a hidden cell's entry loses: its count, and every field the count can be worked back from.
 # Coverage (outcomes / need) and unmet need (need - outcomes) give it back beside the need shown;
@@ -70,20 +72,18 @@ def _finite(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def primary(
-    values: Mapping[Key, float | None], threshold: int, *, people: bool | None = True, raw: bool = False
-) -> set[Key]:
+def primary(values: Mapping[Key, float | None], cells: Cells, *, people: bool | None = True) -> set[Key]:
     """The cells hidden for themselves: counts of people from 1 to below the threshold, and every
     value that is not a finite number; all of them when ``people`` is None (unknown)."""
-    if threshold < 1:
-        raise ValueError(f"the small-cell threshold must be at least 1, not {threshold}")
-    if raw:
+    if cells.threshold < 1:
+        raise ValueError(f"the small-cell threshold must be at least 1, not {cells.threshold}")
+    if cells.raw:
         return set()
     if people is None:
         return set(values)
     hidden = {key for key, value in values.items() if not _finite(value)}
     if people:
-        hidden.update(key for key, value in values.items() if _finite(value) and 0 < value < threshold)
+        hidden.update(key for key, value in values.items() if _finite(value) and cells.hidden(value))
     return hidden
 
 
@@ -185,16 +185,15 @@ def recoverable(groups: Iterable[Group], hidden: Collection[Key]) -> set[Key]:
 def suppress(
     values: Mapping[Key, float | None],
     groups: Iterable[Group],
-    threshold: int = DEFAULT_THRESHOLD,
+    cells: Cells = PUBLIC,
     *,
     people: bool | None = True,
-    raw: bool = False,
     unshown: Collection[Key] = (),
 ) -> set[Key]:
     """The cells to hide, primary and secondary (see the module's docstring). Every cell of every
     group must have a value in ``values``."""
-    hidden = primary(values, threshold, people=people, raw=raw)
-    if raw or people is None:
+    hidden = primary(values, cells, people=people)
+    if cells.raw or people is None:
         return hidden
     groups = list(groups)
     missing = {k for g in groups for k in g.cells() if k not in values}
@@ -205,7 +204,7 @@ def suppress(
         for key in group.cells():
             by_cell[key].append(group)
     while True:
-        _protect_groups(values, groups, hidden, unshown, threshold)
+        _protect_groups(values, groups, hidden, unshown, cells.threshold)
         exposed = recoverable(groups, hidden)
         added = False
         for key in sorted(exposed, key=_order):

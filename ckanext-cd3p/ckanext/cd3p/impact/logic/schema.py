@@ -10,10 +10,6 @@ from ckanext.cd3p.common.validators import cd3p_text
 TEMPLATE_FORMATS = ("csv", "xlsx")
 
 
-def measure_list() -> Schema:
-    return {}
-
-
 @validator_args
 def outcome_template(one_of: Validator, default: Validator) -> Schema:
     return {"format": [default("csv"), cd3p_text, one_of(list(TEMPLATE_FORMATS))]}
