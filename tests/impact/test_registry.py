@@ -9,8 +9,6 @@ import yaml
 
 from ckanext.cd3p.impact import registry
 
-INDICATORS = registry.INDICATORS_FILE
-
 EXPECTED_IDS = [
     "devices_distributed",
     "households_connected",
@@ -62,7 +60,7 @@ def test_needs_name_the_shipped_indicators() -> None:
 
 
 def test_every_need_has_a_count_in_the_indicator_registry() -> None:
-    kinds = registry.indicator_kinds(INDICATORS)
+    kinds = registry.indicator_kinds()
     measures, _ = registry.load(indicators=kinds)
     for m in measures.values():
         if m.need is not None:

@@ -15,11 +15,12 @@ from typing import Any
 
 import yaml
 
+from ckanext.cd3p.indicators import registry as indicators_registry
+
 MEASURES_FILE = Path(__file__).parent / "measures.yaml"
 
 # Where the indicator registry lives once this package sits beside ``indicators`` in ckanext.cd3p.
 # When the file is there, every ``need`` is checked to name one of its indicators that has a count.
-INDICATORS_FILE = Path(__file__).parent.parent / "indicators" / "indicators.yaml"
 
 UNITS = ("people", "households", "devices", "sessions", "usd")
 
@@ -172,10 +173,9 @@ def _unique(items: list[Any], path: Path, kind: str) -> dict[str, Any]:
     return found
 
 
-def indicator_kinds(path: Path = INDICATORS_FILE) -> dict[str, str]:
-    """Indicator id -> kind, from an indicator registry file (``indicators.yaml``)."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {spec["id"]: spec["kind"] for spec in raw.get("indicators") or []}
+def indicator_kinds() -> dict[str, str]:
+    """Indicator id -> kind, of the indicator registry shipped with the portal."""
+    return {i.id: i.kind for i in indicators_registry.shipped().indicators.values()}
 
 
 def load(
@@ -209,9 +209,7 @@ def load(
     return measures, services
 
 
-MEASURES, SERVICES = load(
-    indicators=indicator_kinds(INDICATORS_FILE) if INDICATORS_FILE.exists() else None,
-)
+MEASURES, SERVICES = load(indicators=indicator_kinds())
 
 
 def measure(measure_id: str) -> Measure:
