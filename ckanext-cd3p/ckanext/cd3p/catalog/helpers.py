@@ -18,37 +18,18 @@ def cd3p_facet_label(item: dict[str, Any]) -> str:
     return item["display_name"]
 
 
-# The dataset page's "About this data" block: headings and the schema fields under each.
-ABOUT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("What it covers", ("equity_topics", "demographic_dimensions", "universe")),
-    ("Where and when", ("geography_level", "geographic_coverage", "temporal_start", "temporal_end")),
-    (
-        "How it was made",
-        (
-            "collection_method",
-            "update_frequency",
-            "source_citation",
-            "url",
-            "methodology",
-            "limitations",
-            "version",
-        ),
-    ),
-    ("Access and privacy", ("access_level", "contains_personal_data", "small_cell_threshold")),
-    ("Data steward", ("steward_name", "steward_email")),
-)
-
-
 def cd3p_about_groups(
     schema: dict[str, Any], pkg_dict: dict[str, Any]
 ) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The groups of the "About this data" block, each with the schema fields that have a value.
+    """The groups of the "About this data" block (the schema's ``about_groups``: headings and the
+    fields under each), each with the schema fields that have a value.
 
     Fields the caller may not see (the steward's contact) are already absent from ``pkg_dict``.
     """
     fields = {f["field_name"]: f for f in schema.get("dataset_fields", [])}
     groups = []
-    for title, names in ABOUT_GROUPS:
+    for group in schema.get("about_groups", []):  # the schema's own (dataset.yaml, programme.yaml)
+        title, names = group["title"], group["fields"]
         present = [fields[n] for n in names if n in fields and pkg_dict.get(n) not in (None, "", [])]
         if present:
             groups.append((title, present))
