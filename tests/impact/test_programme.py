@@ -34,7 +34,7 @@ PROGRAMME = {
 
 
 @pytest.fixture
-def editor(agreement: dict[str, Any]) -> dict[str, Any]:
+def editor(agreement: dict[str, Any], clean_index: None) -> dict[str, Any]:
     """An editor of a signed partner organization."""
     user = factories.User()
     org = partners.organization(factories.User())
@@ -117,3 +117,33 @@ def test_an_illustrative_programme_says_so_on_its_page(
 
     assert ("Illustrative data." in body) is labelled
     assert "Eastside Laptop Lending" in body
+
+
+def test_a_long_repeating_field_is_indexed_and_found(editor: dict[str, Any]) -> None:
+    """Repeating fields reach Solr as JSON text, cut to a term Solr takes (100 KB would be refused)."""
+    _create(editor, funding=[{"source": "x" * 100_000, "kind": "city", "amount": "1"}])
+
+    found = call_action("package_search", q="name:eastside-laptop-lending", fq="dataset_type:programme")
+    assert found["count"] == 1
+    assert found["results"][0]["funding"][0]["source"] == "x" * 100_000
+
+
+def test_someone_elses_organization_is_refused(editor: dict[str, Any]) -> None:
+    other = partners.organization(factories.User())
+
+    with pytest.raises(tk.NotAuthorized):
+        call_action(
+            "package_create",
+            {"user": editor["user"]["name"], "ignore_auth": False},
+            **{**PROGRAMME, "owner_org": other["id"]},
+        )
+
+
+def test_an_organization_only_programme_is_not_shown_to_the_public(app: Any, editor: dict[str, Any]) -> None:
+    _create(editor, access_level="organization")
+
+    with pytest.raises(tk.NotAuthorized):
+        call_action("package_show", {"user": "", "ignore_auth": False}, id=PROGRAMME["name"])
+    assert app.get(f"/programme/{PROGRAMME['name']}").status_code == 404
+    member_view = call_action("package_show", {"user": editor["user"]["name"]}, id=PROGRAMME["name"])
+    assert member_view["private"] is True

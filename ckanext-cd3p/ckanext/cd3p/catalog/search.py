@@ -7,7 +7,6 @@ labels of the schema's choices, for the search page and the API alike.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ckan.plugins import toolkit as tk
@@ -108,16 +107,8 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     sector = organization_sectors().get(pkg_dict.get("owner_org") or "")
     if sector:
         pkg_dict["partner_sector"] = sector
-    return fit_terms(flatten_subfields(pkg_dict))
+    return fit_terms(pkg_dict)
 
-
-def flatten_subfields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
-    """A repeating field (scheming's ``repeating_subfields``: a programme's funding and targets) as
-    JSON text: Solr would read a list of mappings as child documents, and refuse them."""
-    for key, value in pkg_dict.items():
-        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
-            pkg_dict[key] = json.dumps(value)
-    return pkg_dict
 
 
 # Solr refuses a document with a term over 32,766 bytes, and every field of CKAN's schema that is not
