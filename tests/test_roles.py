@@ -342,6 +342,13 @@ CD3P_EXPECTED: dict[str, set[str]] = {
     # What a partner reads before reporting programme outcomes.
     "cd3p_measure_list": EVERYONE,
     "cd3p_outcome_template": EVERYONE,
+    # Programmes and their reach: a programme is for whoever may see its dataset (package_show's
+    # rule, here a public dataset and a partner-tier one); readings count only what the caller
+    # sees, so they are open.
+    "cd3p_programme_list": EVERYONE,
+    "cd3p_impact_show": EVERYONE,
+    "cd3p_programme_show:S": EVERYONE,
+    "cd3p_programme_show:T": {role for role in ROLES if "package_show:partners" in EXPECTED[role]},
 }
 
 
@@ -356,6 +363,8 @@ def _cd3p_data(w: dict[str, Any], check: str) -> dict[str, Any]:
         return {"id": w["application"]["id"]}
     if name.startswith("cd3p_resource_") and org:
         return {"id": w["res_" + check.partition(":")[2]]["id"]}
+    if name == "cd3p_programme_show":
+        return {"id": w["ds_S" if check.endswith(":S") else "tier"]["id"]}
     if name == "cd3p_agreement_status":
         return {"organization_id": w["S"]["id"]}
     return {"id": "current"}
@@ -380,4 +389,4 @@ def test_every_cd3p_auth_function_is_in_the_matrix() -> None:
 
 def test_matrix_size() -> None:
     """The size reported in the issues' closing notes."""
-    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED)) == (10, 35, 40)
+    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED)) == (10, 35, 44)

@@ -31,10 +31,14 @@ from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p.catalog import search, visibility
 from ckanext.cd3p.common import partners
+from ckanext.cd3p.impact import outcomes
 from ckanext.cd3p.ingestion import checks
 from ckanext.xloader.interfaces import IXloader
 
 FEATURES = ("catalog", "agreements", "indicators", "ingestion", "impact")
+
+# The checks before loading read a programme's tables as outcome reports (impact).
+checks.add_table_check(outcomes.table_check)
 
 
 def _modules(leaf: str, common: str | None = None) -> list[ModuleType]:

@@ -110,7 +110,6 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     return fit_terms(pkg_dict)
 
 
-
 # Solr refuses a document with a term over 32,766 bytes, and every field of CKAN's schema that is not
 # text (``url``, ``res_url``, ``res_format``, and through the ``*`` dynamic field each of our own) is
 # indexed whole as one term: a long value is kept in full in the stored dataset, and indexed cut.

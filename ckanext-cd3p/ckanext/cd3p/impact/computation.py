@@ -77,12 +77,15 @@ class _Sums:
     spend: float | None = None
     target: float | None = None
 
-    def add(self, row: Row, share: float = 1.0) -> None:
-        self.outcomes += row.count if share == 1.0 else row.count * share
-        if row.cost is not None:
-            self.spend = (self.spend or 0.0) + row.cost * share
-        if row.target is not None:
-            self.target = (self.target or 0) + (row.target if share == 1.0 else row.target * share)
+    def add(self, count: float, cost: float | None, target: float | None, share: float = 1.0) -> None:
+        self.outcomes += count if share == 1.0 else count * share
+        if cost is not None:
+            self.spend = (self.spend or 0.0) + cost * share
+        if target is not None:
+            self.target = (self.target or 0) + (target if share == 1.0 else target * share)
+
+    def merge(self, other: _Sums, share: float = 1.0) -> None:
+        self.add(other.outcomes, other.spend, other.target, share)
 
 
 def _summable(measure_id: str) -> Measure:
@@ -122,6 +125,32 @@ class Selection:
 EVERYTHING = Selection()  # every quarter, programme and organization
 
 
+@dataclass
+class Aggregate:
+    """One measure's reported rows summed: per reported place (``(geo_level, geo_id)``), per
+    quarter, and the programmes that reported no cost on any row. What :func:`aggregate` makes of
+    rows, and what ``queries.py`` reads from ``cd3p_outcome`` with one ``GROUP BY``."""
+
+    places: dict[tuple[str, str], _Sums]
+    quarters: dict[str, _Sums]
+    costless: set[str]
+
+
+def aggregate(rows: Iterable[Row], measure_id: str, selection: Selection | None = None) -> Aggregate:
+    """The sums of one measure's rows that a selection takes."""
+    places: dict[tuple[str, str], _Sums] = defaultdict(_Sums)
+    quarters: dict[str, _Sums] = defaultdict(_Sums)
+    programmes: set[str] = set()
+    costed: set[str] = set()
+    for row in (selection or EVERYTHING).rows(rows, measure_id):
+        places[(row.geo_level, row.geo_id)].add(row.count, row.cost, row.target)
+        quarters[row.period].add(row.count, row.cost, row.target)
+        programmes.add(row.programme)
+        if row.cost is not None:
+            costed.add(row.programme)
+    return Aggregate(dict(places), dict(quarters), programmes - costed)
+
+
 def _check_crosswalk(crosswalk: Crosswalk) -> None:
     for zip_code, parts in crosswalk.items():
         shares = [share for _, share in parts]
@@ -144,23 +173,26 @@ class _Table:
         return self.cells.get((level, code, period)) or _Sums()
 
 
-def _contributions(row: Row, tracts: Places, crosswalk: Crosswalk) -> Iterable[tuple[str, str, float]]:
-    """The cells (layer, code, share of the row) one row adds to, besides the city and its quarter."""
-    if row.geo_level == "tract":
-        yield from _tract_cells(row.geo_id, tracts, 1.0)
-    elif row.geo_level in ("council_district", "neighborhood"):
-        yield row.geo_level, row.geo_id, 1.0
-        yield _DIRECT[row.geo_level], row.geo_id, 1.0
-    elif row.geo_level == "zip":
-        yield "zip", row.geo_id, 1.0
-        if row.geo_id in crosswalk:
+def _contributions(
+    geo_level: str, geo_id: str, tracts: Places, crosswalk: Crosswalk
+) -> Iterable[tuple[str, str, float]]:
+    """The cells (layer, code, share of the place's sums) a reported place adds to, besides the
+    city."""
+    if geo_level == "tract":
+        yield from _tract_cells(geo_id, tracts, 1.0)
+    elif geo_level in ("council_district", "neighborhood"):
+        yield geo_level, geo_id, 1.0
+        yield _DIRECT[geo_level], geo_id, 1.0
+    elif geo_level == "zip":
+        yield "zip", geo_id, 1.0
+        if geo_id in crosswalk:
             placed = 0.0
-            for tract, share in crosswalk[row.geo_id]:
+            for tract, share in crosswalk[geo_id]:
                 placed += share
                 yield from _tract_cells(tract, tracts, share)
             if 1.0 - placed > 1e-9:
-                yield "zip_unplaced", row.geo_id, 1.0 - placed
-    elif row.geo_level == "city":
+                yield "zip_unplaced", geo_id, 1.0 - placed
+    elif geo_level == "city":
         yield _DIRECT["city"], "city", 1.0
 
 
@@ -173,13 +205,14 @@ def _tract_cells(tract: str, tracts: Places, share: float) -> Iterable[tuple[str
         yield "neighborhood", neighborhood, share
 
 
-def _build(rows: list[Row], tracts: Places, crosswalk: Crosswalk, quarters: list[str]) -> _Table:
+def _build(sums: Aggregate, tracts: Places, crosswalk: Crosswalk, quarters: list[str]) -> _Table:
     cells: dict[tuple[str, str, str], _Sums] = defaultdict(_Sums)
-    for row in rows:
-        for layer, code, share in _contributions(row, tracts, crosswalk):
-            cells[(layer, code, WHOLE)].add(row, share)
-        cells[("city", "city", WHOLE)].add(row)
-        cells[("city", "city", row.period)].add(row)
+    for (geo_level, geo_id), place in sums.places.items():
+        for layer, code, share in _contributions(geo_level, geo_id, tracts, crosswalk):
+            cells[(layer, code, WHOLE)].merge(place, share)
+        cells[("city", "city", WHOLE)].merge(place)
+    for quarter, total in sums.quarters.items():
+        cells[("city", "city", quarter)].merge(total)
 
     def codes(layer: str) -> list[str]:
         return sorted({c for (lay, c, _) in cells if lay == layer})
@@ -284,17 +317,17 @@ def _trend_entry(quarter: str, sums: _Sums) -> dict[str, Any]:
     }
 
 
-def _quarters(rows: list[Row], period_from: str | None, period_to: str | None) -> list[str]:
-    if not rows and not (period_from and period_to):
+def _quarters(reported: Iterable[str], period_from: str | None, period_to: str | None) -> list[str]:
+    keys = sorted(quarter_key(q) for q in reported)
+    if not keys and not (period_from and period_to):
         return []
-    keys = sorted(quarter_key(r.period) for r in rows)
     first = period_from or "{}-Q{}".format(*keys[0])
     last = period_to or "{}-Q{}".format(*keys[-1])
     return quarters_between(first, last)
 
 
 def impact(
-    rows: Iterable[Row],
+    rows: Iterable[Row] | Aggregate,
     measure_id: str,
     level: str,
     tracts: Places,
@@ -317,6 +350,10 @@ def impact(
     ``cost_per_outcome``, ``suppressed``; ``trend`` one entry per quarter (``period``,
     ``outcomes``, ``target``, ``spend``, ``cost_per_outcome``, ``suppressed``).
 
+    ``rows`` are a measure's rows, or their :class:`Aggregate` when summed already (then the
+    selection's programme and organization were applied by whoever summed them, and its quarters
+    only name the first and last of the trend).
+
     The suppression protects this one selection. Another range of quarters, or one programme
     against all, could be subtracted from it: offer the public fixed choices (whole programme years,
     all programmes) and keep free ranges and programme filters to callers who read raw rows.
@@ -326,9 +363,9 @@ def impact(
         raise ValueError(f"level must be one of {', '.join(LEVELS)}")
     crosswalk = crosswalk or {}
     _check_crosswalk(crosswalk)
-    selected = selection.rows(rows, measure_id)
-    quarters = _quarters(selected, selection.period_from, selection.period_to)
-    table = _build(selected, tracts, crosswalk, quarters)
+    sums = rows if isinstance(rows, Aggregate) else aggregate(rows, measure_id, selection)
+    quarters = _quarters(sums.quarters, selection.period_from, selection.period_to)
+    table = _build(sums, tracts, crosswalk, quarters)
     values = {k: s.outcomes for k, s in table.cells.items()}
     hidden = suppression.suppress(values, table.groups, cells, people=m.people, unshown=table.unshown)
     names = names or {}
@@ -337,10 +374,6 @@ def impact(
         entry = _entry(code, names.get(code), table.value(at, code), _need(table, at, code, need))
         return suppression.blank(entry, (at, code, WHOLE) in hidden)
 
-    costless = sorted(
-        {(r.programme, r.organization) for r in selected}
-        - {(r.programme, r.organization) for r in selected if r.cost is not None}
-    )
     return {
         "measure": measure_id,
         "level": level,
@@ -352,7 +385,7 @@ def impact(
             suppression.blank(_trend_entry(q, table.value("city", "city", q)), ("city", "city", q) in hidden)
             for q in quarters
         ],
-        "programmes_without_cost": sorted({p for p, _ in costless}),
+        "programmes_without_cost": sorted(sums.costless),
         "small_cell_threshold": cells.threshold,
     }
 
@@ -403,7 +436,7 @@ def concentration_index(outcomes: Mapping[str, float], index: Mapping[str, float
 
 
 def targeting(
-    rows: Iterable[Row],
+    rows: Iterable[Row] | Aggregate,
     measure_id: str,
     index: Mapping[str, float],
     *,
@@ -422,18 +455,19 @@ def targeting(
     """
     m = _summable(measure_id)
     scores = {t: s for t, s in index.items() if isinstance(s, int | float) and math.isfinite(s)}
+    sums = rows if isinstance(rows, Aggregate) else aggregate(rows, measure_id, selection)
     outcomes: dict[str, float] = defaultdict(float)
     spend: dict[str, float] = defaultdict(float)
     unscored = 0.0
-    for row in selection.rows(rows, measure_id):
-        if row.geo_level != "tract":
+    for (geo_level, geo_id), place in sums.places.items():
+        if geo_level != "tract":
             continue
-        if row.geo_id not in scores:
-            unscored += row.count
+        if geo_id not in scores:
+            unscored += place.outcomes
             continue
-        outcomes[row.geo_id] += row.count
-        if row.cost is not None:
-            spend[row.geo_id] += row.cost
+        outcomes[geo_id] += place.outcomes
+        if place.spend is not None:
+            spend[geo_id] += place.spend
     top = top_fifth(scores)
 
     def share(values: Mapping[str, float]) -> float | None:

@@ -487,6 +487,53 @@ def _unpaired_medians(rows: list[Row], problems: _Problems) -> None:
             )
 
 
+class Checker:
+    """A report checked row by row as a file is read (:meth:`add`), then as a whole
+    (:meth:`report`): the same checks as :func:`check_rows`, for a caller that numbers the rows
+    itself (the check before loading reads the file once for every check)."""
+
+    def __init__(
+        self, known: Callable[[str, str], bool], *, programme: str = "", organization: str = ""
+    ) -> None:
+        self.known, self.programme, self.organization = known, programme, organization
+        self.problems = _Problems()
+        self.parsed: list[Row] = []
+        self.columns: dict[str, str] | None = None
+        self.header: set[object] = set()
+        self.refused_header = False
+
+    def add(self, number: int, record: Mapping[str, object]) -> None:
+        """One record, keyed by the header's column names; ``number`` its data row (1 = the
+        first; the header is row 0). The first record's keys are the header."""
+        if self.refused_header:
+            return
+        if self.columns is None:
+            self.columns = _header(record, self.problems)
+            if self.columns is None:
+                self.refused_header = True
+                return
+            self.header = {key for key in record if key is not None}
+        if _blank(record) or _stray_cells(number, record, self.header, self.problems):
+            return
+        found = _parse_row(number, record, self.columns, self.known, self.problems)
+        if found is not None:
+            self.parsed.append(
+                dataclasses.replace(found, programme=self.programme, organization=self.organization)
+            )
+
+    def report(self) -> Report:
+        """The report's rows and problems, once every record was added."""
+        problems = self.problems
+        if self.columns is not None and not self.parsed and problems.count == 0:
+            problems.add(HEADER, "", "The report has no data rows")
+        if self.columns is None and problems.count == 0:
+            problems.add(HEADER, "", "The report is empty: it has no header and no rows")
+        _double_counts(self.parsed, problems)
+        _unpaired_medians(self.parsed, problems)
+        kept = sorted(problems.kept, key=lambda p: p.row)  # stable: a row's problems stay in column order
+        return Report(tuple(self.parsed), tuple(kept), problems.count)
+
+
 def check_rows(
     rows: Iterable[Mapping[str, str]],
     known: Callable[[str, str], bool],
@@ -501,29 +548,10 @@ def check_rows(
     :func:`canonical_place` writes them. ``programme`` and ``organization`` are stamped on every
     row: a report is one programme's.
     """
-    problems = _Problems()
-    parsed: list[Row] = []
-    columns: dict[str, str] | None = None
-    header: set[object] = set()
+    checker = Checker(known, programme=programme, organization=organization)
     for number, record in enumerate(rows, start=1):
-        if columns is None:
-            columns = _header(record, problems)
-            if columns is None:
-                break
-            header = {key for key in record if key is not None}
-        if _blank(record) or _stray_cells(number, record, header, problems):
-            continue
-        found = _parse_row(number, record, columns, known, problems)
-        if found is not None:
-            parsed.append(dataclasses.replace(found, programme=programme, organization=organization))
-    if columns is not None and not parsed and problems.count == 0:
-        problems.add(HEADER, "", "The report has no data rows")
-    if columns is None and problems.count == 0:
-        problems.add(HEADER, "", "The report is empty: it has no header and no rows")
-    _double_counts(parsed, problems)
-    _unpaired_medians(parsed, problems)
-    kept = sorted(problems.kept, key=lambda p: p.row)  # stable: a row's problems stay in column order
-    return Report(tuple(parsed), tuple(kept), problems.count)
+        checker.add(number, record)
+    return checker.report()
 
 
 def read_csv(data: bytes) -> Iterator[dict[str | None, Any]]:

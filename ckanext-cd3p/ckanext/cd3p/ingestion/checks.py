@@ -29,9 +29,9 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import requests
 import sqlalchemy as sa
@@ -57,6 +57,38 @@ DELIMITED = ("CSV", "TSV", "TXT")
 
 class CheckError(Exception):
     """The file could not be fetched or is too large: the message is for the partner."""
+
+
+class TableCheck(Protocol):
+    """A check that a feature adds for some tables (an outcome report of a programme): it sees
+    every row in the check's one pass over the file (as ``screening.read_tables`` gives them),
+    reports under its ``key`` in the check's report (``failed``: true fails the file), and is told
+    when the file is loaded, inside the load's error handling."""
+
+    key: str
+
+    def __call__(self, sheet: str, header: Sequence[str], number: int, values: Sequence[Any]) -> None: ...
+
+    def report(self) -> dict[str, Any]: ...
+
+    def loaded(self) -> None: ...
+
+
+# resource, dataset, format -> the feature's check of that table, or None when it does not apply
+TableCheckFactory = Callable[[dict[str, Any], dict[str, Any], str], TableCheck | None]
+
+_TABLE_CHECKS: list[TableCheckFactory] = []
+
+
+def add_table_check(factory: TableCheckFactory) -> None:
+    """Registers a feature's table check (once; the plugin composes them)."""
+    if factory not in _TABLE_CHECKS:
+        _TABLE_CHECKS.append(factory)
+
+
+def table_checks(resource: dict[str, Any], dataset: dict[str, Any], fmt: str) -> list[TableCheck]:
+    """The registered checks that apply to this table."""
+    return [c for factory in _TABLE_CHECKS if (c := factory(resource, dataset, fmt)) is not None]
 
 
 def _site() -> Context:
@@ -245,25 +277,26 @@ def inspect(
     resource: dict[str, Any],
     dataset: dict[str, Any],
     copy: screening.RowCallback | None = None,
+    extra: Sequence[TableCheck] = (),
 ) -> tuple[dict[str, Any], list[screening.Table]]:
-    """The report of one file (its tables, personal-data findings and geography codes) and its
-    tables. ``copy`` sees every row too (the load's CSV copy), in the same pass over the file.
+    """The report of one file (its tables, personal-data findings, geography codes and the
+    ``extra`` table checks) and its tables. ``copy`` sees every row too (the load's CSV copy), in
+    the same pass over the file.
 
     :raises screening.ScreeningError: the file is not a readable table of its declared format
     """
     codes = validation.checker(resource.get("geo_key_column"), resource.get("geo_key_level"))
+    callbacks: list[screening.RowCallback] = [c for c in (codes, copy, *extra) if c is not None]
 
     def on_row(sheet: str, header: Any, number: int, values: Any) -> None:
-        if codes is not None:
-            codes(sheet, header, number, values)
-        if copy is not None:
-            copy(sheet, header, number, values)
+        for callback in callbacks:
+            callback(sheet, header, number, values)
 
     tables = screening.read_tables(
         path,
         fmt,
         sample_rows=cd3p_config.check_sample_rows(),
-        on_row=on_row if codes is not None or copy is not None else None,  # none is quicker
+        on_row=on_row if callbacks else None,  # none is quicker
     )
     findings = screening.screen(tables, small_cell_threshold=privacy.threshold(dataset))
     report: dict[str, Any] = {
@@ -276,6 +309,8 @@ def inspect(
     }
     if codes is not None:
         report["geography"] = codes.report()
+    for check in extra:
+        report[check.key] = check.report()
     return report, tables
 
 
@@ -285,6 +320,8 @@ def decide(report: dict[str, Any], dataset: dict[str, Any]) -> str:
     geography = report.get("geography") or {}
     if geography.get("error") or geography.get("unknown_total"):
         return "failed"
+    if any(isinstance(v, dict) and v.get("failed") for v in report.values()):
+        return "failed"  # a table check's (an outcome report with problems)
     if report.get("findings") and not personal_allowed(dataset):
         return "held"
     return "passed"
@@ -312,6 +349,7 @@ def run(resource_id: str, check_id: str) -> str:
     report: dict[str, Any] = {"file": resource.get("url", "").rsplit("/", 1)[-1], "format": fmt}
     started = utcnow()
     tables: list[screening.Table] = []
+    extra = table_checks(resource, dataset, fmt)
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(
             tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", prefix="cd3p-load-", suffix=".csv")
@@ -325,7 +363,7 @@ def run(resource_id: str, check_id: str) -> str:
             report["size"] = path.stat().st_size
             if copy is None and cd3p_config.load_copy_while_checking():
                 staging.copy_early(path, fmt, [resource.get("geo_key_column") or ""])
-            found, tables = inspect(path, fmt, resource, dataset, copy)
+            found, tables = inspect(path, fmt, resource, dataset, copy, extra)
             report.update(found)
         except (screening.ScreeningError, CheckError) as e:
             report["error"] = str(e)
@@ -354,7 +392,7 @@ def run(resource_id: str, check_id: str) -> str:
         if state != "passed":
             loading.mark_task(resource_id, check_id, "error", _refusal(state, report))
             return state
-        load(staging, resource, dataset, path, fmt, tables[0] if tables else None, out, copy)
+        load(staging, resource, dataset, path, fmt, tables[0] if tables else None, out, copy, extra)
     return state
 
 
@@ -375,11 +413,13 @@ def load(
     table: screening.Table | None,
     out: IO[str],
     copy: loading.CsvCopy | None,
+    extra: Sequence[TableCheck] = (),
 ) -> str:
     """Loads a file that passed its check, recording progress and log in the check's report;
     returns ``complete`` or ``failed``. A delimited file is read by COPY itself; if COPY reads it
     otherwise than the check did, a second pass writes its CSV copy to ``out`` for COPY to read.
-    Other formats were copied to ``out`` by the check (``copy``)."""
+    Other formats were copied to ``out`` by the check (``copy``). Each table check in ``extra`` is
+    told once the table is in place."""
     from ckanext.cd3p.indicators import cache
     from ckanext.cd3p.ingestion import suppression
 
@@ -425,6 +465,8 @@ def load(
                 fallback=fallback,
                 suppressed=suppressed,
             )
+            for check in extra:
+                check.loaded()
         except loading.LoadError as e:
             progress.end("failed", str(e), error=str(e))
             loading.mark_task(resource_id, check_id, "error", str(e))

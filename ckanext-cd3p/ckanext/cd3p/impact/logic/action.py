@@ -1,4 +1,5 @@
-"""Actions of programme impact: the outcome measures, and the outcome report's template."""
+"""Actions of programme impact: the outcome measures, the outcome report's template, the programmes
+and their reach against need."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import base64
 import dataclasses
 from typing import Any
 
+from ckan import model
 from ckan.plugins import toolkit as tk
-from ckan.types import Context, DataDict
+from ckan.types import Action, Context, DataDict
 
 from ckanext.cd3p.common import actions
 from ckanext.cd3p.common import schema as common_schema
-from ckanext.cd3p.impact import registry, reports
+from ckanext.cd3p.impact import computation, outcomes, reach, registry, reports, suppression
 from ckanext.cd3p.impact.logic import schema
 
 MEDIA_TYPES = {
@@ -54,3 +56,161 @@ def cd3p_outcome_template(context: Context, data_dict: DataDict) -> dict[str, An
         "encoding": encoding,
         "content": content,
     }
+
+
+# --- programmes and their reach -------------------------------------------------------------------
+
+
+def _selection(data: dict[str, Any]) -> computation.Selection:
+    low, high = data.get("period_from"), data.get("period_to")
+    if low and high and reports.quarter_key(low) > reports.quarter_key(high):
+        raise tk.ValidationError({"period_to": [tk._("The last quarter comes before the first")]})
+    return computation.Selection(low, high, data.get("programme"), data.get("organization"))
+
+
+def _totals(context: Context, listed: list[reach.Programme]) -> dict[str, list[dict[str, Any]]]:
+    """Each listed programme's totals per measure (every quarter, city level): outcomes, spend,
+    cost per outcome and target, suppressed as one table with the all-programmes total."""
+    cells = reach.cells_for(context, listed)
+    found = reach.programme_totals(listed, computation.EVERYTHING)
+    out: dict[str, list[dict[str, Any]]] = {p.id: [] for p in listed}
+    for m in registry.MEASURES.values():
+        if not m.summable:
+            continue
+        values = {
+            p.id: found[(p.id, m.id, computation.WHOLE)]
+            for p in listed
+            if (p.id, m.id, computation.WHOLE) in found
+        }
+        if not values:
+            continue
+        counts: dict[Any, float] = {pid: s.outcomes for pid, s in values.items()}
+        counts["all"] = sum(counts.values())
+        hidden = suppression.suppress(
+            counts, [suppression.Group("all", tuple(values))], cells, people=m.people
+        )
+        for pid, s in values.items():
+            entry = {
+                "measure": m.id,
+                "title": m.title,
+                "outcomes": s.outcomes,
+                "spend": s.spend,
+                "cost_per_outcome": s.spend / s.outcomes if s.spend is not None and s.outcomes else None,
+                "target": s.target,
+            }
+            out[pid].append(suppression.blank(entry, pid in hidden))
+    return out
+
+
+@tk.side_effect_free
+def cd3p_programme_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """The programmes the caller may see, each with ``id``, ``name``, ``title``, ``organization``,
+    ``illustrative``, ``access_level`` and ``totals``: per measure reported, the ``outcomes``,
+    ``spend``, ``cost_per_outcome`` and ``target`` over every quarter and place (small counts
+    suppressed for the public, ``suppressed`` true).
+
+    :param organization: only this organization's programmes (name or id)
+    """
+    tk.check_access("cd3p_programme_list", context, data_dict)
+    data = actions.validate(data_dict, schema.programme_list(), context)
+    listed = reach.chosen(
+        reach.programmes(context), computation.Selection(organization=data.get("organization"))
+    )
+    totals = _totals(context, listed)
+    return [{**reach.programme_out(p), "totals": totals[p.id]} for p in listed]
+
+
+@tk.side_effect_free
+def cd3p_programme_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """One programme: its dataset (as ``package_show`` gives it), and its reach citywide: per
+    measure, the totals and the trend by quarter (outcomes, target, spend, cost per outcome), the
+    reported earnings per programme dollar where both are reported, and its reports' check states.
+
+    :param id: the programme's name or id
+    """
+    tk.check_access("cd3p_programme_show", context, data_dict)
+    data = actions.validate(data_dict, schema.programme_show(), context)
+    dataset = tk.get_action("package_show")(dict(context), {"id": data["id"]})
+    if dataset.get("type") != outcomes.PROGRAMME:
+        raise tk.ObjectNotFound(tk._("Programme not found"))
+    programme = next((p for p in reach.programmes(context) if p.id == dataset["id"]), None)
+    counted = [programme] if programme is not None else []
+    cells = reach.cells_for(context, counted)
+    selection = computation.Selection(programme=dataset["name"])
+    measures = []
+    totals = reach.programme_totals(counted, computation.EVERYTHING)
+    for m in registry.MEASURES.values():
+        if not m.summable or (dataset["id"], m.id, computation.WHOLE) not in totals:
+            continue
+        summed = reach.sums(m.id, counted, computation.EVERYTHING)
+        shown = computation.impact(summed, m.id, "city", {}, selection=selection, cells=cells)
+        measures.append(
+            {
+                "measure": {"id": m.id, "title": m.title, "unit": m.unit},
+                "city": shown["city"],
+                "target": totals[(dataset["id"], m.id, computation.WHOLE)].target,
+                "trend": shown["trend"],
+            }
+        )
+    earnings = computation.reported_earnings_per_dollar(
+        reach.earning_pairs(counted, computation.EVERYTHING), cells=cells
+    )
+    return {
+        "programme": dataset,
+        "illustrative": dataset.get("illustrative") == "yes",
+        "measures": measures,
+        "earnings_per_dollar": earnings,
+        "reports": outcomes.report_states(dataset),
+        "small_cell_threshold": cells.threshold,
+        "raw": cells.raw,
+    }
+
+
+@tk.side_effect_free
+def cd3p_impact_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Outcomes against need, place by place, for one measure.
+
+    Counts only the programmes the caller may see. Small counts are hidden for the public, with the
+    cells that would give them back (``suppressed``); a selection of quarters, a programme or an
+    organization below city level needs partner access (see ``impact/reach.py``).
+
+    :param measure: a count measure's id (see cd3p_measure_list)
+    :param level: ``tract`` (default), ``council_district``, ``neighborhood``, ``zip`` or ``city``
+    :param period_from: the first quarter counted, e.g. ``2025-Q1`` (default: the first reported)
+    :param period_to: the last quarter counted (default: the last reported)
+    :param programme: only this programme (name or id)
+    :param organization: only this organization's programmes (name or id)
+    :returns: ``values`` (one per place: ``id``, ``name``, ``outcomes``, ``need``, ``coverage``,
+        outcomes per 100 in need, ``unmet``, ``spend``, ``cost_per_outcome``, ``suppressed``),
+        ``city`` in the same shape, ``trend`` (per quarter, citywide), ``targeting`` (shares of
+        outcomes and spend reaching the fifth of tracts with the highest Digital Equity Index, and
+        the concentration index), ``need`` (what is counted and from which indicator),
+        ``programmes`` counted, ``illustrative``, ``method`` and ``small_cell_threshold``
+    """
+    tk.check_access("cd3p_impact_show", context, data_dict)
+    data = actions.validate(data_dict, schema.impact_show(), context)
+    return reach.show(context, data["measure"], data["level"], _selection(data))
+
+
+# --- a report deleted: its rows no longer count ----------------------------------------------------
+
+
+@tk.chained_action
+def resource_delete(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """Core resource_delete; a deleted outcome report's rows stop counting."""
+    result = up_func(context, data_dict)
+    ref = data_dict.get("id")
+    if isinstance(ref, str):
+        outcomes.forget([ref])
+    return result
+
+
+@tk.chained_action
+def dataset_purge(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """Core dataset_purge; a purged programme's rows go with it."""
+    ref = data_dict.get("id")
+    dataset = model.Package.get(ref) if isinstance(ref, str) else None
+    result = up_func(context, data_dict)
+    if dataset is not None:
+        outcomes.forget(package_id=dataset.id)
+    return result

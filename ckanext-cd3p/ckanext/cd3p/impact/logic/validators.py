@@ -25,3 +25,30 @@ def cd3p_money(value: Any, context: Context) -> str:
     if amount != amount.quantize(decimal.Decimal("0.01")):
         raise tk.Invalid(tk._("An amount has at most two decimals (cents)"))
     return f"{amount:.2f}"
+
+
+def cd3p_quarter(value: Any, context: Context) -> str:
+    """A quarter, ``2025-Q3`` (any case), as the portal writes it; a month (``2025-07``) is read as
+    its quarter. Years 2000 to 2100."""
+    from ckanext.cd3p.impact import reports
+
+    if not isinstance(value, str):
+        raise tk.Invalid(tk._("A quarter is written like 2025-Q3"))
+    try:
+        return reports.parse_period(value.strip())[0]
+    except ValueError as error:
+        raise tk.Invalid(str(error)) from None
+
+
+def cd3p_summable_measure(value: Any, context: Context) -> str:
+    """The id of a measure that adds up over places and quarters (a count, not a median)."""
+    from ckanext.cd3p.impact.registry import MEASURES
+
+    measure = MEASURES.get(value) if isinstance(value, str) else None
+    if measure is None:
+        raise tk.Invalid(tk._("Unknown measure: use one of {ids}").format(ids=", ".join(MEASURES)))
+    if not measure.summable:
+        raise tk.Invalid(
+            tk._("{id} is a median: it cannot be added up over places or quarters").format(id=measure.id)
+        )
+    return measure.id

@@ -1,0 +1,325 @@
+"""Reach against need for one caller: the programmes they may see, their outcome rows summed by
+PostgreSQL, the need and the Digital Equity Index read through the indicator actions in their name,
+then :mod:`computation`'s arithmetic and suppression, cached like the indicators.
+
+Who sees what:
+
+- the programmes are those ``package_search`` returns to the caller (a partner-tier or
+  organization-only programme counts only for those who may read it);
+- raw counts only when the caller reads every programme counted raw (``privacy.sees_raw``: the
+  partner tier, sysadmins, the programme's own organization); otherwise the highest small-cell
+  threshold of the programmes counted applies, with secondary suppression;
+- a caller who does not read raw counts gets sub-city levels only for the one public selection
+  (every quarter, every programme they may see): another range of quarters or one programme could
+  be subtracted from it, cell by cell, giving back what it hides (see :func:`refusal`). At city
+  level every selection is open: a city total is not a small area.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from ckan import model
+from ckan.plugins import toolkit as tk
+from ckan.types import Context
+
+from ckanext.cd3p.common import geography, privacy
+from ckanext.cd3p.common.memo import remembered
+from ckanext.cd3p.impact import computation, registry
+from ckanext.cd3p.impact.computation import Aggregate, Selection, _Sums
+from ckanext.cd3p.impact.outcomes import CACHE_KEY, PROGRAMME, quarter_index
+from ckanext.cd3p.indicators import cache
+from ckanext.cd3p.indicators import computation as indicators
+from ckanext.cd3p.indicators import registry as indicator_registry
+
+MAX_PROGRAMMES = 1000  # programmes one reading counts; beyond, the portal needs a summary table
+
+
+@dataclass(frozen=True)
+class Programme:
+    id: str
+    name: str
+    title: str
+    owner_org: str
+    organization: str  # the organization's name
+    threshold: int
+    illustrative: bool
+    access_level: str
+
+
+def programmes(context: Context) -> list[Programme]:
+    """The programmes the caller may see, by ``package_search`` in their name (once per request)."""
+    user = context.get("user") or ""
+
+    def search() -> list[Programme]:
+        found = tk.get_action("package_search")(
+            {"user": user, "ignore_auth": False},
+            {
+                "fq": "+dataset_type:" + PROGRAMME,
+                "include_private": True,
+                "rows": MAX_PROGRAMMES,
+                "sort": "name asc",
+                "fl": "id,name,title,owner_org,organization,extras_small_cell_threshold,"
+                "extras_illustrative,extras_access_level",
+            },
+        )
+        return [
+            Programme(
+                id=d["id"],
+                name=d["name"],
+                title=d.get("title") or d["name"],
+                owner_org=d.get("owner_org") or "",
+                organization=d.get("organization") or "",
+                threshold=privacy.threshold({"small_cell_threshold": d.get("extras_small_cell_threshold")}),
+                illustrative=d.get("extras_illustrative") == "yes",
+                access_level=d.get("extras_access_level") or "public",
+            )
+            for d in found["results"]
+        ]
+
+    return remembered("impact", ("programmes", user), search)
+
+
+def cells_for(context: Context, counted: Sequence[Programme]) -> privacy.Cells:
+    """How the caller sees the counted programmes' small cells: raw only if raw for each of them;
+    otherwise the highest of their thresholds (the default's when none is counted)."""
+    raw = all(privacy.sees_raw(context, {"owner_org": p.owner_org}) for p in counted)
+    threshold = max((p.threshold for p in counted), default=privacy.DEFAULT_THRESHOLD)
+    return privacy.Cells(threshold, raw=raw)
+
+
+def chosen(every: Sequence[Programme], selection: Selection) -> list[Programme]:
+    """The programmes a selection counts. ``programme`` is a name, ``organization`` a name or id."""
+    found = list(every)
+    if selection.programme is not None:
+        found = [p for p in found if selection.programme in (p.name, p.id)]
+    if selection.organization is not None:
+        found = [p for p in found if selection.organization in (p.organization, p.owner_org)]
+    return found
+
+
+def refusal(selection: Selection, level: str, cells: privacy.Cells) -> str | None:
+    """Why the caller may not have this selection at this level, or None (see the module)."""
+    if cells.raw or level == "city" or selection == computation.EVERYTHING:
+        return None
+    return tk._(
+        "Counts for a range of quarters, one programme or one organization are shown below city "
+        "level only to partners: subtracted from the totals for every quarter and programme, they "
+        "would give back the small counts those hide. Choose the city level, or every quarter and "
+        "programme."
+    )
+
+
+# --- the sums, in SQL ---------------------------------------------------------------------------
+
+
+def _where(
+    ids: Sequence[str], selection: Selection, measures: Sequence[str] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause of the rows counted (fixed text; every value a bound parameter)."""
+    clauses = ["package_id = ANY(:ids)"]
+    params: dict[str, Any] = {"ids": list(ids)}
+    if measures is not None:
+        clauses.append("measure = ANY(:measures)")
+        params["measures"] = list(measures)
+    if selection.period_from:
+        clauses.append("quarter_index >= :low")
+        params["low"] = quarter_index(selection.period_from)
+    if selection.period_to:
+        clauses.append("quarter_index <= :high")
+        params["high"] = quarter_index(selection.period_to)
+    return " AND ".join(clauses), params
+
+
+def sums(measure: str, counted: Sequence[Programme], selection: Selection) -> Aggregate:
+    """One measure's outcome rows of the counted programmes, summed per reported place, per
+    quarter and per programme, in one ``GROUP BY GROUPING SETS``."""
+    if not counted:
+        return Aggregate({}, {}, set())
+    where, params = _where([p.id for p in counted], selection, [measure])
+    query = sa.text(
+        "SELECT GROUPING(geo_level, geo_id, quarter, package_id) AS g, geo_level, geo_id, quarter,"
+        " package_id, sum(count), sum(cost), sum(target), count(cost)"
+        f" FROM cd3p_outcome WHERE {where}"  # fixed clauses; every value is bound
+        " GROUP BY GROUPING SETS ((geo_level, geo_id), (quarter), (package_id))"
+    )
+    names = {p.id: p.name for p in counted}
+    places: dict[tuple[str, str], _Sums] = {}
+    quarters: dict[str, _Sums] = {}
+    costless: set[str] = set()
+    for g, level, code, quarter, package, count, cost, target, costs in model.Session.execute(query, params):
+        if g == 0b0011:  # grouped by (geo_level, geo_id)
+            places[(level, code)] = _Sums(count, cost, target)
+        elif g == 0b1101:  # by quarter
+            quarters[quarter] = _Sums(count, cost, target)
+        elif not costs:  # by programme, which reported no cost
+            costless.add(names.get(package, package))
+    return Aggregate(places, quarters, costless)
+
+
+def programme_totals(counted: Sequence[Programme], selection: Selection) -> dict[tuple[str, str, str], _Sums]:
+    """(programme id, measure, quarter or ``all``) -> sums over every place, for cost per outcome
+    and target against actual per programme; one query."""
+    if not counted:
+        return {}
+    where, params = _where([p.id for p in counted], selection)
+    query = sa.text(
+        "SELECT package_id, measure, GROUPING(quarter) AS g, quarter, sum(count), sum(cost), sum(target)"
+        f" FROM cd3p_outcome WHERE {where}"  # fixed clauses; every value is bound
+        " GROUP BY GROUPING SETS ((package_id, measure, quarter), (package_id, measure))"
+    )
+    found: dict[tuple[str, str, str], _Sums] = {}
+    for package, measure, g, quarter, count, cost, target in model.Session.execute(query, params):
+        found[(package, measure, computation.WHOLE if g else quarter)] = _Sums(count, cost, target)
+    return found
+
+
+def earning_pairs(counted: Sequence[Programme], selection: Selection) -> list[computation.Row]:
+    """The employment counts and medians of the counted programmes, as rows for
+    :func:`computation.reported_earnings_per_dollar` (a few per programme and quarter)."""
+    if not counted:
+        return []
+    median = registry.MEASURES["median_earnings_q2"]
+    where, params = _where([p.id for p in counted], selection, [median.of, median.id])
+    query = sa.text(
+        "SELECT resource_id, quarter, month, geo_level, geo_id, measure, count, cost"
+        f" FROM cd3p_outcome WHERE {where}"  # fixed clauses; every value is bound
+    )
+    return [
+        computation.Row(0, quarter, level, code, measure, count, cost, None, month, programme=resource)
+        for resource, quarter, month, level, code, measure, count, cost in model.Session.execute(
+            query, params
+        )
+    ]
+
+
+# --- need and the index, through the indicator actions --------------------------------------------
+
+
+def _tract_values(context: Context, indicator_id: str) -> dict[str, Any] | None:
+    """``cd3p_indicator_show`` at tract level in the caller's name; None when they may not read it."""
+    try:
+        return tk.get_action("cd3p_indicator_show")(
+            {"user": context.get("user") or ""}, {"id": indicator_id, "level": "tract"}
+        )
+    except (tk.NotAuthorized, tk.ObjectNotFound):
+        return None
+
+
+def need(context: Context, measure_id: str) -> tuple[dict[str, float] | None, dict[str, Any] | None]:
+    """The measure's need count per tract (None where the indicator has no value for the caller)
+    and the indicator it comes from; (None, None) for a measure without a need count."""
+    m = registry.MEASURES[measure_id]
+    if m.need is None:
+        return None, None
+    shown = _tract_values(context, m.need.indicator)
+    if shown is None:
+        return None, None
+    counts = {}
+    for v in shown["values"]:
+        count = m.need.count_from(v.get("numerator"), v.get("denominator"))
+        if count is not None and math.isfinite(count):
+            counts[v["id"]] = count
+    return counts, shown
+
+
+def equity_index(context: Context) -> tuple[dict[str, float], dict[str, Any] | None]:
+    """The Digital Equity Index per tract, as the caller may read it."""
+    reg = indicator_registry.registry()
+    if reg.index is None:
+        return {}, None
+    shown = _tract_values(context, reg.index.id)
+    if shown is None:
+        return {}, None
+    return {v["id"]: v["value"] for v in shown["values"] if isinstance(v.get("value"), int | float)}, shown
+
+
+def _resource_ids(*shown: dict[str, Any] | None) -> list[str]:
+    return [s["resource_id"] for item in shown if item for s in item.get("sources", [])]
+
+
+# --- the reading ----------------------------------------------------------------------------------
+
+
+def _places() -> dict[str, tuple[str, str]]:
+    return {t.geoid: (t.district, t.neighborhood) for t in geography.tracts().values()}
+
+
+def _names(level: str, codes: Iterable[str]) -> dict[str, str]:
+    if level == "zip":
+        return {c: f"ZIP {c}" for c in codes}
+    found = {}
+    for code in codes:
+        try:
+            found[code] = indicators._name(level, code)
+        except KeyError:
+            found[code] = code
+    return found
+
+
+def show(context: Context, measure_id: str, level: str, selection: Selection) -> dict[str, Any]:
+    """What ``cd3p_impact_show`` returns (its docstring says what each key holds).
+
+    :raises NotAuthorized: a selection below city level the caller may not have (:func:`refusal`)
+    """
+    every = programmes(context)
+    counted = chosen(every, selection)
+    cells = cells_for(context, counted)
+    why = refusal(selection, level, cells)
+    if why:
+        raise tk.NotAuthorized(why)
+    need_counts, need_shown = need(context, measure_id)
+    index, index_shown = equity_index(context)
+    m = registry.MEASURES[measure_id]
+    parts = [measure_id, level, asdict(selection), sorted(p.id for p in counted), asdict(cells)]
+
+    def fetch() -> dict[str, Any]:
+        summed = sums(measure_id, counted, selection)
+        result = computation.impact(
+            summed, measure_id, level, _places(), need_counts, selection=selection, cells=cells
+        )
+        names = _names(level, [v["id"] for v in result["values"]])
+        for value in result["values"]:
+            value["name"] = names.get(value["id"], value["id"])
+        result["city"]["name"] = "City of Detroit"
+        result["targeting"] = computation.targeting(
+            summed, measure_id, index, need=need_counts, selection=selection, cells=cells
+        )
+        return result
+
+    result = cache.cached("impact", parts, [CACHE_KEY, *_resource_ids(need_shown, index_shown)], fetch)
+    return {
+        **result,
+        "measure": {"id": m.id, "title": m.title, "unit": m.unit, "people": m.people},
+        "need": None
+        if m.need is None
+        else {
+            "indicator": m.need.indicator,
+            "label": m.need.label,
+            "note": m.need_note,
+            "available": need_counts is not None,
+            "vintage": need_shown["vintage"] if need_shown else None,
+        },
+        "programmes": [programme_out(p) for p in counted],
+        "illustrative": any(p.illustrative for p in counted),
+        "method": computation.METHOD,
+        "zip_note": tk._(
+            "Rows reported by ZIP code count in their ZIP code and in the city total only: no "
+            "crosswalk from ZIP codes to tracts is configured."
+        ),
+    }
+
+
+def programme_out(p: Programme) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "title": p.title,
+        "organization": p.organization,
+        "illustrative": p.illustrative,
+        "access_level": p.access_level,
+    }

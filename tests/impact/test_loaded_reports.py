@@ -1,0 +1,171 @@
+"""Outcome reports go through the checks before loading: a good one counts as soon as its load
+ends, a bad one is refused with its row numbers and the previous numbers stay."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from ckan.plugins import toolkit as tk
+from ckan.tests.helpers import call_action
+
+from ckanext.cd3p.common import geography
+from tests.helpers import wait_for_load
+from tests.impact.test_programme import PROGRAMME
+
+pytestmark = pytest.mark.usefixtures("with_plugins", "clean_datastore", "clean_index")
+
+TRACTS = sorted(geography.tracts())[:6]
+PUBLIC = {"user": "", "ignore_auth": False}
+
+
+def report(rows: list[tuple[Any, ...]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["period", "geo_level", "geo_id", "measure", "count", "cost"])
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def expected(data: bytes, measure: str) -> dict[str, float]:
+    """Outcomes per tract and in the city, read from the report file itself."""
+    found: dict[str, float] = {"city": 0.0}
+    for row in csv.DictReader(io.StringIO(data.decode())):
+        if row["measure"] != measure:
+            continue
+        found["city"] += float(row["count"])
+        if row["geo_level"] == "tract":
+            found[row["geo_id"]] = found.get(row["geo_id"], 0.0) + float(row["count"])
+    return found
+
+
+GOOD = report(
+    [
+        ("2025-Q1", "tract", t, "devices_distributed", 20 + 3 * i, 100 * (20 + 3 * i))
+        for i, t in enumerate(TRACTS)
+    ]
+    + [
+        ("2025-Q2", "tract", TRACTS[0], "devices_distributed", 15, 1500),
+        ("2025-Q2", "city", "city", "devices_distributed", 12, ""),
+    ]
+)
+
+
+@pytest.fixture
+def programme(partner: dict[str, Any]) -> dict[str, Any]:
+    return call_action(
+        "package_create",
+        {"user": partner["editor"]["name"]},
+        **{**PROGRAMME, "owner_org": partner["org"]["id"]},
+    )
+
+
+def shown(level: str = "tract") -> dict[str, Any]:
+    return call_action("cd3p_impact_show", dict(PUBLIC), measure="devices_distributed", level=level)
+
+
+def test_a_report_counts_once_loaded_and_a_bad_one_keeps_the_previous_numbers(
+    programme: dict[str, Any], put: Any
+) -> None:
+    resource = put(GOOD, "report.csv", programme)
+    check = wait_for_load(resource["id"])
+    assert check["state"] == "passed", check["report"]
+    assert check["report"]["outcome_report"]["rows"] == 8
+
+    want = expected(GOOD, "devices_distributed")
+    result = shown()
+    got = {v["id"]: v["outcomes"] for v in result["values"] if v["outcomes"]}
+    assert got == {t: want[t] for t in TRACTS}
+    assert result["city"]["outcomes"] == want["city"] == sum(20 + 3 * i for i in range(6)) + 15 + 12
+    assert [p["name"] for p in result["programmes"]] == [PROGRAMME["name"]]
+
+    bad = report(
+        [
+            ("2025-Q1", "tract", TRACTS[0], "devices_handed_out", 5, ""),
+            ("2025-Q1", "tract", TRACTS[1], "devices_distributed", -2, ""),
+            ("2025-13", "tract", TRACTS[2], "devices_distributed", 4, ""),
+            ("2025-Q1", "tract", "26163999999", "devices_distributed", 4, ""),
+            ("2025-Q1", "tract", TRACTS[3], "devices_distributed", 2.5, ""),
+        ]
+    )
+    again = put(bad, "report.csv", id=resource["id"])
+    refused = wait_for_load(again["id"], after=check["id"])
+    assert refused["state"] == "failed"
+    problems = refused["report"]["outcome_report"]["problems"]
+    assert [(p["line"], p["column"]) for p in problems] == [
+        (2, "measure"),
+        (3, "count"),
+        (4, "period"),
+        (5, "geo_id"),
+        (6, "count"),
+    ]
+    assert shown()["city"]["outcomes"] == want["city"]  # the previous numbers stay
+
+    changed = report([("2025-Q3", "tract", t, "devices_distributed", 30, "") for t in TRACTS])
+    third = put(changed, "report.csv", id=resource["id"])
+    assert wait_for_load(third["id"], after=refused["id"])["state"] == "passed"
+    assert shown()["city"]["outcomes"] == 30 * len(TRACTS)  # live: no refresh asked for
+
+
+def test_a_partner_tier_programme_counts_only_for_those_who_may_read_it(
+    partner: dict[str, Any], put: Any
+) -> None:
+    tier = call_action(
+        "package_create",
+        {"user": partner["editor"]["name"]},
+        **{**PROGRAMME, "owner_org": partner["org"]["id"], "access_level": "partners"},
+    )
+    resource = put(SMALL, "report.csv", tier)
+    assert wait_for_load(resource["id"])["state"] == "passed"
+
+    public = shown()
+    assert public["programmes"] == [] and public["city"]["outcomes"] == 0
+    assert call_action("cd3p_programme_list", dict(PUBLIC)) == []
+
+    member = {"user": partner["member"]["name"], "ignore_auth": False}
+    raw = call_action("cd3p_impact_show", member, measure="devices_distributed", level="tract")
+    assert [p["name"] for p in raw["programmes"]] == [PROGRAMME["name"]]
+    assert {v["id"]: v["outcomes"] for v in raw["values"] if v["outcomes"]} == {TRACTS[0]: 3, TRACTS[1]: 40}
+    assert not any(v["suppressed"] for v in raw["values"])
+
+
+SMALL = report(
+    [
+        ("2025-Q1", "tract", TRACTS[0], "devices_distributed", 3, ""),
+        ("2025-Q1", "tract", TRACTS[1], "devices_distributed", 40, ""),
+    ]
+)
+
+
+def test_the_public_sees_small_counts_hidden_and_narrow_selections_only_citywide(
+    programme: dict[str, Any], put: Any
+) -> None:
+    resource = put(SMALL, "report.csv", programme)
+    assert wait_for_load(resource["id"])["state"] == "passed"
+
+    values = {v["id"]: v for v in shown()["values"]}
+    assert values[TRACTS[0]]["suppressed"] and values[TRACTS[0]]["outcomes"] is None
+    # secondary: with the city total of 43 shown, 40 beside it would give the 3 back
+    assert values[TRACTS[1]]["suppressed"] and values[TRACTS[1]]["outcomes"] is None
+    assert shown("city")["city"]["outcomes"] == 43
+
+    with pytest.raises(tk.NotAuthorized, match="only to partners"):
+        call_action(
+            "cd3p_impact_show",
+            dict(PUBLIC),
+            measure="devices_distributed",
+            level="tract",
+            period_from="2025-Q1",
+        )
+    city = call_action(
+        "cd3p_impact_show", dict(PUBLIC), measure="devices_distributed", level="city", period_from="2025-Q1"
+    )
+    assert city["city"]["outcomes"] == 43
+
+    listed = call_action("cd3p_programme_list", dict(PUBLIC))
+    assert [(t["measure"], t["outcomes"]) for t in listed[0]["totals"]] == [("devices_distributed", 43)]
+    page = call_action("cd3p_programme_show", dict(PUBLIC), id=programme["name"])
+    assert page["measures"][0]["city"]["outcomes"] == 43
+    assert [r["state"] for r in page["reports"]] == ["passed"]
