@@ -11,7 +11,7 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.types import Action, Context, DataDict
 
-from ckanext.cd3p.common import actions
+from ckanext.cd3p.common import actions, inputs
 from ckanext.cd3p.common import schema as common_schema
 from ckanext.cd3p.impact import computation, outcomes, reach, registry, reports, suppression
 from ckanext.cd3p.impact.logic import schema
@@ -198,18 +198,18 @@ def cd3p_impact_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
 @tk.chained_action
 def resource_delete(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     """Core resource_delete; a deleted outcome report's rows stop counting."""
+    inputs.guard(data_dict, ids=("id",), required=("id",))
     result = up_func(context, data_dict)
-    ref = data_dict.get("id")
-    if isinstance(ref, str):
-        outcomes.forget([ref])
+    resource = model.Resource.get(data_dict["id"])
+    outcomes.forget([resource.id if resource is not None else data_dict["id"]])
     return result
 
 
 @tk.chained_action
 def dataset_purge(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     """Core dataset_purge; a purged programme's rows go with it."""
-    ref = data_dict.get("id")
-    dataset = model.Package.get(ref) if isinstance(ref, str) else None
+    inputs.guard(data_dict, ids=("id",), required=("id",))
+    dataset = model.Package.get(data_dict["id"])
     result = up_func(context, data_dict)
     if dataset is not None:
         outcomes.forget(package_id=dataset.id)

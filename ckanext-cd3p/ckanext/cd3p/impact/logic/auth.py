@@ -8,7 +8,7 @@ from __future__ import annotations
 from ckan.plugins import toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
-from ckanext.cd3p.common import auth
+from ckanext.cd3p.common import auth, inputs
 
 
 @tk.auth_allow_anonymous_access
@@ -30,8 +30,8 @@ def cd3p_programme_list(context: Context, data_dict: DataDict | None) -> AuthRes
 @tk.auth_allow_anonymous_access
 def cd3p_programme_show(context: Context, data_dict: DataDict | None) -> AuthResult:
     """Whoever may see the programme's dataset (``package_show``)."""
-    ref = (data_dict or {}).get("id")
-    if not isinstance(ref, str) or not ref:
+    ref = inputs.text_id((data_dict or {}).get("id"))
+    if not ref:
         return auth.refuse(tk._("No programme given"))
     try:
         tk.check_access("package_show", dict(context), {"id": ref})
