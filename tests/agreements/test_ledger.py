@@ -325,6 +325,7 @@ def test_migration_downgrades_and_upgrades(migrate_db_for: Any) -> None:
         "cd3p_indicator_source",
         "cd3p_resource_check",
         "cd3p_ledger_checkpoint",
+        "cd3p_outcome",
     }
     assert partners.active_agreement()["state"] == "active"  # usable again
 
