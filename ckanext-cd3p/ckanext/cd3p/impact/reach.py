@@ -255,7 +255,7 @@ def _names(level: str, codes: Iterable[str]) -> dict[str, str]:
     found = {}
     for code in codes:
         try:
-            found[code] = indicators._name(level, code)
+            found[code] = indicators.place_name(level, code)
         except KeyError:
             found[code] = code
     return found

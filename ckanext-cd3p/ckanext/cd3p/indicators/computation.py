@@ -180,7 +180,12 @@ def _place(level: str, tract: geography.Tract) -> str:
     }[level]
 
 
-def _name(level: str, code: str) -> str:
+def place_name(level: str, code: str) -> str:
+    """A place's name as the equity pages show it: a tract's (``Census Tract 5001``), ``City of
+    Detroit``, a council district's label or a neighbourhood's name.
+
+    :raises KeyError: a code that is not one of the level's places
+    """
     if level == "tract":
         return geography.tracts()[code].name
     if level == "city":
@@ -192,7 +197,7 @@ def _name(level: str, code: str) -> str:
 def _blank(level: str, code: str, tracts: int, with_data: int) -> dict[str, Any]:
     return {
         "id": code,
-        "name": _name(level, code),
+        "name": place_name(level, code),
         "value": None,
         "numerator": None,
         "denominator": None,
