@@ -57,6 +57,20 @@ def council_districts() -> list[Place]:
     return [place for code, place in places().items() if code.startswith("district-")]
 
 
+@functools.lru_cache(maxsize=1)
+def codes() -> dict[str, frozenset[str]]:
+    """Every place code of each level, from the shipped boundaries: ``tract`` (GEOIDs),
+    ``council_district`` (``district-3``), ``neighborhood`` (``neighborhood-arden-park``) and
+    ``city``. ZIP codes are configuration (``ckanext.cd3p.checks.detroit_zip_codes``), not here."""
+    every = places()
+    return {
+        "tract": frozenset(tracts()),
+        "council_district": frozenset(p.code for p in council_districts()),
+        "neighborhood": frozenset(c for c in every if c.startswith("neighborhood-")),
+        "city": frozenset({WHOLE_CITY}),
+    }
+
+
 def coverage_choices() -> list[dict[str, str]]:
     """Choices for the geographic coverage select, in the order a partner looks for them."""
     choices = [{"value": p.code, "label": p.label} for p in places().values()]

@@ -7,7 +7,6 @@ cache forgets what it computed from them (the indicators' cache mechanism, :mod:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,23 +28,12 @@ CACHE_KEY = "cd3p-outcomes"
 REPORT_KEY = "outcome_report"  # where the check's report holds this check's findings
 
 
-@functools.lru_cache(maxsize=1)
-def _known_codes() -> dict[str, frozenset[str]]:
-    places = geography.places()
-    return {
-        "tract": frozenset(geography.tracts()),
-        "council_district": frozenset(c for c in places if c.startswith("district-")),
-        "neighborhood": frozenset(c for c in places if c.startswith("neighborhood-")),
-        "city": frozenset({geography.WHOLE_CITY}),
-    }
-
-
 def known_place(level: str, code: str) -> bool:
     """Whether a place code (as :func:`reports.canonical_place` writes it) is one of Detroit's, from
     the shipped boundaries and ``ckanext.cd3p.checks.detroit_zip_codes``."""
     if level == "zip":
         return code in cd3p_config.detroit_zip_codes()
-    return code in _known_codes().get(level, frozenset())
+    return code in geography.codes().get(level, frozenset())
 
 
 def quarter_index(quarter: str) -> int:

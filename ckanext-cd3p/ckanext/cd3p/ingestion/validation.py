@@ -38,22 +38,21 @@ def _norm(value: Any) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _known(level: str, zips: tuple[str, ...] = ()) -> frozenset[str]:
-    if level == "tract":
-        return frozenset(geography.tracts())
-    if level == "council-district":
-        found = set()
-        for n in range(1, 8):
-            found.update({str(n), f"district {n}", f"council district {n}", f"district-{n}"})
-        return frozenset(found)
-    if level == "neighborhood":
-        found = set()
-        for code, place in geography.places().items():
-            if code.startswith("neighborhood-"):
-                found.update({code, _norm(place.label.removeprefix("Neighborhood: "))})
-        return frozenset(found)
+    """The level's codes (:func:`geography.codes`) and the other ways of writing them, as
+    :func:`canonical` writes a value."""
     if level == "zip":
         return frozenset(zips)
-    return frozenset()
+    if level == "tract":
+        return geography.codes()["tract"]
+    found = set()
+    if level == "council-district":
+        for code in geography.codes()["council_district"]:
+            n = code.removeprefix("district-")
+            found.update({code, n, f"district {n}", f"council district {n}"})
+    elif level == "neighborhood":
+        for code in geography.codes()["neighborhood"]:
+            found.update({code, _norm(geography.places()[code].label.removeprefix("Neighborhood: "))})
+    return frozenset(found)
 
 
 def canonical(level: str, value: Any) -> str:
