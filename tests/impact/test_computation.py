@@ -191,6 +191,13 @@ def test_trend_with_targets_and_cost_per_outcome() -> None:
     assert result["programmes_without_cost"] == ["p2"]
 
 
+def test_cost_per_outcome_needs_a_spend_and_outcomes() -> None:
+    assert computation.cost_per_outcome(4300.0, 105) == pytest.approx(4300 / 105)
+    assert computation.cost_per_outcome(0.0, 20) == 0.0
+    assert computation.cost_per_outcome(None, 20) is None
+    assert computation.cost_per_outcome(500.0, 0) is None
+
+
 def test_a_range_without_rows_still_lists_its_quarters() -> None:
     result = run("council_district", period_from="2026-Q1", period_to="2026-Q2")
     assert [t["period"] for t in result["trend"]] == ["2026-Q1", "2026-Q2"]

@@ -290,6 +290,11 @@ def _need(table: _Table, level: str, code: str, need: Mapping[str, float] | None
     return float(sum(known)) if known else None
 
 
+def cost_per_outcome(spend: float | None, outcomes: float | None) -> float | None:
+    """Spend divided by outcomes; None without a reported spend or without outcomes."""
+    return spend / outcomes if spend is not None and outcomes else None
+
+
 def _entry(code: str, name: str | None, sums: _Sums, need_count: float | None) -> dict[str, Any]:
     outcomes = sums.outcomes
     return {
@@ -300,7 +305,7 @@ def _entry(code: str, name: str | None, sums: _Sums, need_count: float | None) -
         "coverage": outcomes / need_count * 100 if need_count else None,
         "unmet": max(need_count - outcomes, 0) if need_count is not None else None,
         "spend": sums.spend,
-        "cost_per_outcome": sums.spend / outcomes if sums.spend is not None and outcomes else None,
+        "cost_per_outcome": cost_per_outcome(sums.spend, outcomes),
         "suppressed": False,
     }
 
@@ -312,7 +317,7 @@ def _trend_entry(quarter: str, sums: _Sums) -> dict[str, Any]:
         "outcomes": outcomes,
         "target": sums.target,
         "spend": sums.spend,
-        "cost_per_outcome": sums.spend / outcomes if sums.spend is not None and outcomes else None,
+        "cost_per_outcome": cost_per_outcome(sums.spend, outcomes),
         "suppressed": False,
     }
 

@@ -95,7 +95,7 @@ def _totals(context: Context, listed: list[reach.Programme]) -> dict[str, list[d
                 "title": m.title,
                 "outcomes": s.outcomes,
                 "spend": s.spend,
-                "cost_per_outcome": s.spend / s.outcomes if s.spend is not None and s.outcomes else None,
+                "cost_per_outcome": computation.cost_per_outcome(s.spend, s.outcomes),
                 "target": s.target,
             }
             out[pid].append(suppression.blank(entry, pid in hidden))
