@@ -18,6 +18,7 @@ import pytest
 from bs4 import BeautifulSoup
 from ckan.tests.helpers import call_action
 
+from ckanext.cd3p.common import maps
 from ckanext.cd3p.indicators import helpers, registry
 from ckanext.cd3p.indicators import views as eq
 from tests import equity, factories, partners
@@ -102,8 +103,8 @@ def test_quantile_classes_run_light_to_dark_in_the_need_direction() -> None:
     assert [c["count"] for c in higher] == [20, 20, 20, 20, 20]
     assert higher[0]["lower"] == 1 and higher[-1]["upper"] == 100
     assert all(a["upper"] == b["lower"] for a, b in itertools.pairwise(higher))
-    assert [c["color"] for c in higher] == list(eq.PALETTES[5])
-    assert [c["color"] for c in lower] == list(reversed(eq.PALETTES[5]))  # darkest = lowest
+    assert [c["color"] for c in higher] == list(maps.PALETTES[5])
+    assert [c["color"] for c in lower] == list(reversed(maps.PALETTES[5]))  # darkest = lowest
     assert (
         eq.class_of(1.0, higher) == 0
         and eq.class_of(100.0, higher) == 4
@@ -213,7 +214,7 @@ def test_overview_lowest_values_are_the_highest_need_when_lower_means_need(
     assert [r["data-place"] for r in rows] == [v["id"] for v in lowest]
     assert text(rows[0].select_one(".cd3p-value")).startswith("$")
     legend = doc.select(".cd3p-legend-class")
-    assert legend[0]["data-color"] == eq.PALETTES[len(legend)][-1]  # the lowest incomes darkest
+    assert legend[0]["data-color"] == maps.PALETTES[len(legend)][-1]  # the lowest incomes darkest
 
 
 @pytest.mark.usefixtures("clean_db", "clean_index")

@@ -21,13 +21,11 @@ Routes:
 from __future__ import annotations
 
 import csv
-import functools
 import heapq
 import io
 import json
 import math
 import re
-import statistics
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,8 +33,8 @@ from ckan.plugins import toolkit as tk
 from ckan.types import Response
 from flask import make_response
 
-from ckanext.cd3p import config as cd3p_config
-from ckanext.cd3p.common import geography, pages
+from ckanext.cd3p.common import geography, maps, pages
+from ckanext.cd3p.common.maps import class_of, classes
 from ckanext.cd3p.indicators import registry
 
 cd3p_equity = pages.blueprint("cd3p_equity", __name__)
@@ -55,21 +53,8 @@ SUMMARY_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # at least 1.2 times the city's value (higher = more need), at most 0.8 times it (lower = more need).
 STANDS_OUT = 0.2
 
-CLASSES = 5
 HISTOGRAM_BINS = 10
 TOP_PLACES = 10
-
-# ColorBrewer YlOrRd (sequential, colour-blind safe), lightest first, by number of classes. The
-# darkest colour always marks the most need: for "lower = more need" indicators the lowest values.
-PALETTES: dict[int, tuple[str, ...]] = {
-    1: ("#fd8d3c",),
-    2: ("#fecc5c", "#e31a1c"),
-    3: ("#ffeda0", "#feb24c", "#f03b20"),
-    4: ("#ffffb2", "#fecc5c", "#fd8d3c", "#e31a1c"),
-    5: ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"),
-}
-NO_DATA_COLOR = "#d9d9d9"
-SUPPRESSED_COLOR = "#969696"
 
 # ?sort= keys of the places table (a leading "-" sorts descending).
 SORT_KEYS = ("name", "value", "numerator", "denominator", "moe", "tracts_with_data")
@@ -99,48 +84,8 @@ def shown(value: dict[str, Any]) -> float | None:
     return float(value["value"])
 
 
-def classes(values: Iterable[float | None], direction: str, k: int = CLASSES) -> list[dict[str, Any]]:
-    """Quantile classes of the values (None left out), lowest first.
-
-    Each class has ``lower`` and ``upper`` bounds (a value belongs to the first class whose upper
-    bound it does not exceed), ``count`` and ``color``; quantile cut points that coincide are merged,
-    so there may be fewer than ``k`` classes. Colours run light to dark in the need direction.
-    """
-    data = sorted(v for v in values if v is not None)
-    if not data:
-        return []
-    cuts = statistics.quantiles(data, n=k, method="inclusive") if len(data) > 1 else []
-    # A cut at the lowest value makes a class of the repeated lowest values; one at the highest, none.
-    bounds = sorted({c for c in cuts if data[0] <= c < data[-1]})
-    uppers = [*bounds, data[-1]]
-    lowers = [data[0], *bounds]
-    palette = PALETTES[len(uppers)]
-    if direction == "lower":
-        palette = tuple(reversed(palette))
-    found = [
-        {"index": i, "lower": lo, "upper": up, "count": 0, "color": palette[i]}
-        for i, (lo, up) in enumerate(zip(lowers, uppers, strict=True))
-    ]
-    for v in data:
-        found[class_of(v, found)]["count"] += 1  # type: ignore[index]
-    return found
-
-
-def class_of(value: float | None, found: list[dict[str, Any]]) -> int | None:
-    """The index of the class a value falls in (None for no value)."""
-    if value is None or not found:
-        return None
-    for c in found:
-        if value <= c["upper"]:
-            return c["index"]
-    return found[-1]["index"]
-
-
 def color_of(value: dict[str, Any], found: list[dict[str, Any]]) -> str:
-    if value.get("suppressed"):
-        return SUPPRESSED_COLOR
-    index = class_of(shown(value), found)
-    return NO_DATA_COLOR if index is None else found[index]["color"]
+    return maps.color(shown(value), bool(value.get("suppressed")), found)
 
 
 def histogram(values: Iterable[float | None], bins: int = HISTOGRAM_BINS) -> list[dict[str, Any]]:
@@ -275,25 +220,6 @@ def columns(indicator: dict[str, Any]) -> list[dict[str, str]]:
 # --- geometry ------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def tract_geometries() -> dict[str, dict[str, Any]]:
-    """Detroit's tract polygons (TIGER 2010) by GEOID, read once per process."""
-    path = cd3p_config.data_dir() / "boundaries" / "wayne_tracts_tiger2010.geojson"
-    detroit = geography.tracts()
-    return {
-        f["properties"]["GEOID"]: f["geometry"]
-        for f in json.loads(path.read_text())["features"]
-        if f["properties"]["GEOID"] in detroit
-    }
-
-
-def geometry(level: str, code: str) -> dict[str, Any] | None:
-    if level == "tract":
-        return tract_geometries().get(code)
-    place = geography.places().get(code)
-    return place.geometry if place else None
-
-
 def _csv_value(value: Any) -> str:
     """Numbers as Python writes them (they round-trip exactly); text guarded against spreadsheet
     formulas (a leading apostrophe), as the ledger's CSV does."""
@@ -329,14 +255,6 @@ def _show(indicator_id: str, level: str) -> dict[str, Any]:
     return pages.call("cd3p_indicator_show", {"id": indicator_id, "level": level})
 
 
-def _tiles() -> dict[str, str]:
-    """The tile layer of ckanext-spatial's common map, if one is configured (none: plain background)."""
-    return {
-        "url": (tk.config.get("ckanext.spatial.common_map.custom_url", "") or "").strip(),
-        "attribution": (tk.config.get("ckanext.spatial.common_map.attribution", "") or "").strip(),
-    }
-
-
 def _place_url(level: str, code: str) -> str:
     return tk.h.url_for("cd3p_equity.place", level=level, id=code)
 
@@ -351,9 +269,9 @@ def _map_vars(result: dict[str, Any]) -> dict[str, Any]:
         "suppressed": sum(1 for v in result["values"] if v["suppressed"]),
         "geojson_url": tk.h.url_for("cd3p_equity.indicator_geojson", id=ind["id"], level=result["level"]),
         "outline_url": tk.h.url_for("cd3p_equity.city_outline"),
-        "tiles": _tiles(),
-        "no_data_color": NO_DATA_COLOR,
-        "suppressed_color": SUPPRESSED_COLOR,
+        "tiles": maps.tiles(),
+        "no_data_color": maps.NO_DATA_COLOR,
+        "suppressed_color": maps.SUPPRESSED_COLOR,
     }
 
 
@@ -546,7 +464,7 @@ def indicator_geojson(id: str) -> Response:
             {
                 "type": "Feature",
                 "id": value["id"],
-                "geometry": geometry(level, value["id"]),
+                "geometry": maps.geometry(level, value["id"]),
                 "properties": {
                     **value,
                     "level": level,
