@@ -3,11 +3,14 @@ ends, a bad one is refused with its row numbers and the previous numbers stay.""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
 
@@ -21,10 +24,13 @@ TRACTS = sorted(geography.tracts())[:6]
 PUBLIC = {"user": "", "ignore_auth": False}
 
 
-def report(rows: list[tuple[Any, ...]]) -> bytes:
+def report(
+    rows: list[tuple[Any, ...]],
+    columns: tuple[str, ...] = ("period", "geo_level", "geo_id", "measure", "count", "cost"),
+) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["period", "geo_level", "geo_id", "measure", "count", "cost"])
+    writer.writerow(columns)
     writer.writerows(rows)
     return out.getvalue().encode()
 
@@ -60,6 +66,22 @@ def programme(partner: dict[str, Any]) -> dict[str, Any]:
         {"user": partner["editor"]["name"]},
         **{**PROGRAMME, "owner_org": partner["org"]["id"]},
     )
+
+
+@contextlib.contextmanager
+def statements(table: str) -> Iterator[list[str]]:
+    """The SQL statements run meanwhile that name the table."""
+    found: list[str] = []
+
+    def read(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if table in statement:
+            found.append(statement)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", read)
+    try:
+        yield found
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", read)
 
 
 def shown(level: str = "tract") -> dict[str, Any]:
@@ -169,3 +191,56 @@ def test_the_public_sees_small_counts_hidden_and_narrow_selections_only_citywide
     page = call_action("cd3p_programme_show", dict(PUBLIC), id=programme["name"])
     assert page["measures"][0]["city"]["outcomes"] == 43
     assert [r["state"] for r in page["reports"]] == ["passed"]
+
+
+# Devices: a tract's 3 beside a district's 40, which only the city total (43) could protect.
+PAGE = report(
+    [
+        ("2025-Q1", "tract", TRACTS[0], "devices_distributed", 3, 300, 10),
+        ("2025-Q1", "council_district", "district-3", "devices_distributed", 40, 4000, 50),
+        ("2025-Q1", "tract", TRACTS[0], "training_enrolled", 25, "", ""),
+        ("2025-Q3", "tract", TRACTS[1], "training_enrolled", 30, 600, 20),
+    ],
+    columns=("period", "geo_level", "geo_id", "measure", "count", "cost", "target"),
+)
+
+
+def test_a_programme_page_sums_every_measure_in_one_query_and_hides_what_a_small_place_gives_back(
+    programme: dict[str, Any], partner: dict[str, Any], put: Any
+) -> None:
+    resource = put(PAGE, "report.csv", programme)
+    assert wait_for_load(resource["id"])["state"] == "passed"
+
+    with statements("cd3p_outcome") as read:
+        page = call_action("cd3p_programme_show", dict(PUBLIC), id=programme["name"])
+    assert len(read) == 2  # every measure's sums, then the earnings pairs: not one per measure
+
+    def numbers(entry: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(entry[k] for k in ("outcomes", "spend", "cost_per_outcome", "suppressed"))
+
+    devices, training = page["measures"]
+    assert devices["measure"]["id"] == "devices_distributed"
+    # The 3 is hidden; beside the 40 reported for the district, the city's 43 would give it back,
+    # so the total goes, and the one quarter that equals it.
+    assert numbers(devices["city"]) == (None, None, None, True)
+    assert devices["target"] == 60
+    assert [(t["period"], t["outcomes"], t["target"], t["suppressed"]) for t in devices["trend"]] == [
+        ("2025-Q1", None, 60, True)
+    ]
+    assert training["measure"]["id"] == "training_enrolled"
+    assert numbers(training["city"]) == (55, 600.0, pytest.approx(600 / 55), False)
+    assert training["target"] == 20
+    assert [
+        (t["period"], t["outcomes"], t["target"], t["spend"], t["cost_per_outcome"], t["suppressed"])
+        for t in training["trend"]
+    ] == [
+        ("2025-Q1", 25, None, None, None, False),
+        ("2025-Q2", 0, None, None, None, False),
+        ("2025-Q3", 30, 20, 600.0, 20.0, False),
+    ]
+    assert page["earnings_per_dollar"] is None
+
+    member = {"user": partner["member"]["name"], "ignore_auth": False}
+    raw = call_action("cd3p_programme_show", member, id=programme["name"])["measures"][0]
+    assert numbers(raw["city"]) == (43, 4300.0, 100.0, False)
+    assert [(t["period"], t["outcomes"], t["suppressed"]) for t in raw["trend"]] == [("2025-Q1", 43, False)]

@@ -129,11 +129,18 @@ EVERYTHING = Selection()  # every quarter, programme and organization
 class Aggregate:
     """One measure's reported rows summed: per reported place (``(geo_level, geo_id)``), per
     quarter, and the programmes that reported no cost on any row. What :func:`aggregate` makes of
-    rows, and what ``queries.py`` reads from ``cd3p_outcome`` with one ``GROUP BY``."""
+    rows, and what ``reach.sums_by_measure`` reads from ``cd3p_outcome`` with one ``GROUP BY``."""
 
     places: dict[tuple[str, str], _Sums]
     quarters: dict[str, _Sums]
     costless: set[str]
+
+    def total(self) -> _Sums:
+        """The sums over every quarter (and so over every place)."""
+        whole = _Sums()
+        for quarter in self.quarters.values():
+            whole.merge(quarter)
+        return whole
 
 
 def aggregate(rows: Iterable[Row], measure_id: str, selection: Selection | None = None) -> Aggregate:

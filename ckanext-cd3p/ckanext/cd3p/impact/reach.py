@@ -74,9 +74,10 @@ def programmes(context: Context) -> list[Programme]:
                 title=d.get("title") or d["name"],
                 owner_org=d.get("owner_org") or "",
                 organization=d.get("organization") or "",
-                threshold=privacy.threshold({"small_cell_threshold": d.get("extras_small_cell_threshold")}),
-                illustrative=d.get("extras_illustrative") == "yes",
-                access_level=d.get("extras_access_level") or "public",
+                # package_search gives an ``extras_*`` field of ``fl`` back without its prefix
+                threshold=privacy.threshold({"small_cell_threshold": d.get("small_cell_threshold")}),
+                illustrative=d.get("illustrative") == "yes",
+                access_level=d.get("access_level") or "public",
             )
             for d in found["results"]
         ]
@@ -137,28 +138,38 @@ def _where(
 
 def sums(measure: str, counted: Sequence[Programme], selection: Selection) -> Aggregate:
     """One measure's outcome rows of the counted programmes, summed per reported place, per
-    quarter and per programme, in one ``GROUP BY GROUPING SETS``."""
-    if not counted:
-        return Aggregate({}, {}, set())
-    where, params = _where([p.id for p in counted], selection, [measure])
+    quarter and per programme (:func:`sums_by_measure`)."""
+    return sums_by_measure([measure], counted, selection).get(measure) or Aggregate({}, {}, set())
+
+
+def sums_by_measure(
+    measures: Sequence[str], counted: Sequence[Programme], selection: Selection
+) -> dict[str, Aggregate]:
+    """Each measure's outcome rows of the counted programmes, summed per reported place, per
+    quarter and per programme, in one ``GROUP BY GROUPING SETS``; a measure without rows is left
+    out."""
+    if not counted or not measures:
+        return {}
+    where, params = _where([p.id for p in counted], selection, measures)
     query = sa.text(
-        "SELECT GROUPING(geo_level, geo_id, quarter, package_id) AS g, geo_level, geo_id, quarter,"
-        " package_id, sum(count), sum(cost), sum(target), count(cost)"
+        "SELECT measure, GROUPING(geo_level, geo_id, quarter, package_id) AS g, geo_level, geo_id,"
+        " quarter, package_id, sum(count), sum(cost), sum(target), count(cost)"
         f" FROM cd3p_outcome WHERE {where}"  # fixed clauses; every value is bound
-        " GROUP BY GROUPING SETS ((geo_level, geo_id), (quarter), (package_id))"
+        " GROUP BY GROUPING SETS ((measure, geo_level, geo_id), (measure, quarter), (measure, package_id))"
     )
     names = {p.id: p.name for p in counted}
-    places: dict[tuple[str, str], _Sums] = {}
-    quarters: dict[str, _Sums] = {}
-    costless: set[str] = set()
-    for g, level, code, quarter, package, count, cost, target, costs in model.Session.execute(query, params):
+    found: dict[str, Aggregate] = {}
+    for measure, g, level, code, quarter, package, count, cost, target, costs in model.Session.execute(
+        query, params
+    ):
+        summed = found.setdefault(measure, Aggregate({}, {}, set()))
         if g == 0b0011:  # grouped by (geo_level, geo_id)
-            places[(level, code)] = _Sums(count, cost, target)
+            summed.places[(level, code)] = _Sums(count, cost, target)
         elif g == 0b1101:  # by quarter
-            quarters[quarter] = _Sums(count, cost, target)
+            summed.quarters[quarter] = _Sums(count, cost, target)
         elif not costs:  # by programme, which reported no cost
-            costless.add(names.get(package, package))
-    return Aggregate(places, quarters, costless)
+            summed.costless.add(names.get(package, package))
+    return found
 
 
 def programme_totals(counted: Sequence[Programme], selection: Selection) -> dict[tuple[str, str, str], _Sums]:

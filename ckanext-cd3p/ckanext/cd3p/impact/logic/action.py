@@ -137,18 +137,20 @@ def cd3p_programme_show(context: Context, data_dict: DataDict) -> dict[str, Any]
     counted = [programme] if programme is not None else []
     cells = reach.cells_for(context, counted)
     selection = computation.Selection(programme=dataset["name"])
+    summable = [m for m in registry.MEASURES.values() if m.summable]
+    summed = reach.sums_by_measure([m.id for m in summable], counted, computation.EVERYTHING)
     measures = []
-    totals = reach.programme_totals(counted, computation.EVERYTHING)
-    for m in registry.MEASURES.values():
-        if not m.summable or (dataset["id"], m.id, computation.WHOLE) not in totals:
+    for m in summable:
+        if m.id not in summed:
             continue
-        summed = reach.sums(m.id, counted, computation.EVERYTHING)
-        shown = computation.impact(summed, m.id, "city", {}, selection=selection, cells=cells)
+        # The places and quarters suppressed as one table: a small place can hide the city's total,
+        # and its quarters with it.
+        shown = computation.impact(summed[m.id], m.id, "city", {}, selection=selection, cells=cells)
         measures.append(
             {
                 "measure": {"id": m.id, "title": m.title, "unit": m.unit},
                 "city": shown["city"],
-                "target": totals[(dataset["id"], m.id, computation.WHOLE)].target,
+                "target": summed[m.id].total().target,
                 "trend": shown["trend"],
             }
         )
