@@ -15,6 +15,8 @@ from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
 
 from ckanext.cd3p.common import geography
+from ckanext.cd3p.impact import outcomes, reports
+from ckanext.cd3p.indicators import cache
 from tests.helpers import wait_for_load
 from tests.impact.test_programme import PROGRAMME
 
@@ -244,3 +246,21 @@ def test_a_programme_page_sums_every_measure_in_one_query_and_hides_what_a_small
     raw = call_action("cd3p_programme_show", member, id=programme["name"])["measures"][0]
     assert numbers(raw["city"]) == (43, 4300.0, 100.0, False)
     assert [(t["period"], t["outcomes"], t["suppressed"]) for t in raw["trend"]] == [("2025-Q1", 43, False)]
+
+
+def test_forgetting_rows_forgets_the_cached_readings_only_when_rows_went(monkeypatch: Any) -> None:
+    invalidated: list[str] = []
+    monkeypatch.setattr(cache, "invalidate", invalidated.append)
+    row = reports.Row(1, "2025-Q1", "tract", TRACTS[0], "devices_distributed", 20)
+    rows = [row, reports.Row(2, "2025-Q1", "tract", TRACTS[1], "devices_distributed", 30)]
+    assert outcomes.store("test-forget-report", "test-forget-programme", "", rows) == 2
+    assert invalidated == [outcomes.CACHE_KEY]
+
+    assert outcomes.forget(["test-forget-other-resource"]) == 0
+    assert outcomes.forget(package_id="test-forget-other-programme") == 0
+    assert invalidated == [outcomes.CACHE_KEY]  # nothing deleted, nothing forgotten
+
+    assert outcomes.forget(["test-forget-report"]) == 2
+    assert invalidated == [outcomes.CACHE_KEY] * 2
+    assert outcomes.forget(["test-forget-report"], package_id="test-forget-programme") == 0
+    assert invalidated == [outcomes.CACHE_KEY] * 2

@@ -146,17 +146,23 @@ def store(resource_id: str, package_id: str, organization: str, rows: Sequence[r
     return len(records)
 
 
-def forget(resource_ids: Sequence[str] = (), package_id: str | None = None) -> None:
-    """Deletes the outcome rows of deleted resources, or of a purged programme."""
+def forget(resource_ids: Sequence[str] = (), package_id: str | None = None) -> int:
+    """Deletes the outcome rows of deleted resources, or of a purged programme; returns their
+    number. The impact cache is forgotten only when rows went: deleting any other resource or
+    dataset changes no reading."""
     table = Outcome.__table__
     if not resource_ids and package_id is None:
-        return
+        return 0
+    deleted = 0
     with model.meta.engine.begin() as conn:
         if resource_ids:
-            conn.execute(table.delete().where(table.c.resource_id.in_(list(resource_ids))))
+            gone = table.delete().where(table.c.resource_id.in_(list(resource_ids)))
+            deleted += conn.execute(gone).rowcount
         if package_id is not None:
-            conn.execute(table.delete().where(table.c.package_id == package_id))
-    cache.invalidate(CACHE_KEY)
+            deleted += conn.execute(table.delete().where(table.c.package_id == package_id)).rowcount
+    if deleted > 0:
+        cache.invalidate(CACHE_KEY)
+    return deleted
 
 
 def report_states(dataset: dict[str, Any]) -> list[dict[str, Any]]:
