@@ -264,3 +264,20 @@ def test_forgetting_rows_forgets_the_cached_readings_only_when_rows_went(monkeyp
     assert invalidated == [outcomes.CACHE_KEY] * 2
     assert outcomes.forget(["test-forget-report"], package_id="test-forget-programme") == 0
     assert invalidated == [outcomes.CACHE_KEY] * 2
+
+
+def test_a_programmes_reports_and_their_checks_are_read_in_one_query(
+    programme: dict[str, Any], put: Any
+) -> None:
+    first = put(SMALL, "first.csv", programme, name="First")
+    later = report([("2025-Q2", "tract", TRACTS[0], "devices_distributed", 12, "")])
+    second = put(later, "second.csv", programme, name="Second")
+    assert wait_for_load(first["id"])["state"] == wait_for_load(second["id"])["state"] == "passed"
+    dataset = call_action("package_show", id=programme["id"])
+    with statements("cd3p_resource_check") as read:
+        states = outcomes.report_states(dataset)
+    assert len(read) == 1
+    assert [(s["name"], s["state"], s["rows"], s["problem_count"]) for s in states] == [
+        ("First", "passed", 2, 0),
+        ("Second", "passed", 1, 0),
+    ]

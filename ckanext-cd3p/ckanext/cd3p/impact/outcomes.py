@@ -170,9 +170,11 @@ def report_states(dataset: dict[str, Any]) -> list[dict[str, Any]]:
     ``rows`` counted and the outcome report's ``problem_count``."""
     from ckanext.cd3p.ingestion import checks
 
+    resources = dataset.get("resources", [])
+    latest = checks.latest_of([r["id"] for r in resources])
     found = []
-    for resource in dataset.get("resources", []):
-        check = checks.latest(resource["id"])
+    for resource in resources:
+        check = latest.get(resource["id"])
         report = (check.report or {}).get(REPORT_KEY, {}) if check is not None else {}
         found.append(
             {

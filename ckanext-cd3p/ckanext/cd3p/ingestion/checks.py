@@ -111,12 +111,21 @@ def fingerprint(resource: dict[str, Any]) -> str:
 
 def latest(resource_id: str) -> ResourceCheck | None:
     """The latest check of a resource, whatever its file."""
-    return (
+    return latest_of([resource_id]).get(resource_id)
+
+
+def latest_of(resource_ids: Sequence[str]) -> dict[str, ResourceCheck]:
+    """The latest check of each resource that has one, by resource id, in one query."""
+    if not resource_ids:
+        return {}
+    found = (
         model.Session.query(ResourceCheck)
-        .filter(ResourceCheck.resource_id == resource_id)
-        .order_by(ResourceCheck.created.desc())
-        .first()
+        .filter(ResourceCheck.resource_id.in_(list(resource_ids)))
+        .distinct(ResourceCheck.resource_id)
+        .order_by(ResourceCheck.resource_id, ResourceCheck.created.desc())
+        .all()
     )
+    return {check.resource_id: check for check in found}
 
 
 def _resource_dict(resource: model.Resource) -> dict[str, Any]:
