@@ -248,6 +248,58 @@ def test_a_programme_page_sums_every_measure_in_one_query_and_hides_what_a_small
     assert [(t["period"], t["outcomes"], t["suppressed"]) for t in raw["trend"]] == [("2025-Q1", 43, False)]
 
 
+def test_a_report_repeating_another_reports_rows_is_refused_and_a_new_file_of_the_same_report_is_not(
+    programme: dict[str, Any], put: Any
+) -> None:
+    first = put(SMALL, "first.csv", programme, name="January to March")
+    check = wait_for_load(first["id"])
+    assert check["state"] == "passed"
+
+    repeats = report(
+        [
+            ("2025-Q2", "tract", TRACTS[0], "devices_distributed", 7, ""),
+            ("2025-Q1", "tract", TRACTS[1], "devices_distributed", 40, ""),  # the first's row 2
+            ("2025-02", "tract", TRACTS[0], "devices_distributed", 1, ""),  # a month of its Q1 row
+            ("2025-Q1", "tract", TRACTS[2], "devices_distributed", 5, ""),
+        ]
+    )
+    second = put(repeats, "second.csv", programme, name="Corrections")
+    refused = wait_for_load(second["id"])
+    assert refused["state"] == "failed"
+    assert refused["report"]["outcome_report"]["problem_count"] == 2
+    assert [
+        (p["line"], p["column"], p["message"]) for p in refused["report"]["outcome_report"]["problems"]
+    ] == [
+        (
+            3,
+            "",
+            'Same period, place and measure as row 2 (line 3) of the report "January to March": '
+            "counted twice. Report each once, in one report of the programme",
+        ),
+        (
+            4,
+            "period",
+            'Row 1 (line 2) of the report "January to March" reports this place and measure for the '
+            "whole quarter 2025-Q1, and this row for one of its months: counted twice. Report either "
+            "the quarter or its months",
+        ),
+    ]
+    assert shown("city")["city"]["outcomes"] == 43  # counted once
+
+    # A new file of the first report replaces its own rows: not a repeat.
+    again = put(SMALL, "first.csv", id=first["id"])
+    assert wait_for_load(again["id"], after=check["id"])["state"] == "passed"
+    fixed = report(
+        [
+            ("2025-Q2", "tract", TRACTS[0], "devices_distributed", 7, ""),
+            ("2025-Q1", "tract", TRACTS[2], "devices_distributed", 5, ""),
+        ]
+    )
+    corrected = put(fixed, "second.csv", id=second["id"])
+    assert wait_for_load(corrected["id"], after=refused["id"])["state"] == "passed"
+    assert shown("city")["city"]["outcomes"] == 43 + 7 + 5
+
+
 def test_forgetting_rows_forgets_the_cached_readings_only_when_rows_went(monkeypatch: Any) -> None:
     invalidated: list[str] = []
     monkeypatch.setattr(cache, "invalidate", invalidated.append)

@@ -259,6 +259,46 @@ def test_a_quarter_beside_its_own_months_is_double_counting() -> None:
     assert message.startswith("Row 1 reports this place and measure for the quarter 2025-Q3")
 
 
+def test_what_another_report_counts_already_is_double_counting() -> None:
+    where = 'row 4 (line 5) of the report "Q3"'
+    elsewhere = {
+        ("2025-Q3", None, "tract", TRACT, "devices_distributed"): where,
+        ("2025-Q2", None, "tract", TRACT, "devices_distributed"): where,
+        ("2025-Q4", 11, "tract", TRACT, "devices_distributed"): where,
+    }
+    checker = reports.Checker(known)
+    checks = [
+        row(),  # the same period, place and measure
+        row(measure="households_connected"),  # another measure
+        row(period="2025-05"),  # a month of a quarter counted there
+        row(period="2025-Q4"),  # the quarter of a month counted there
+    ]
+    for number, record in enumerate(checks, start=1):
+        checker.add(number, record)
+    found = checker.report(elsewhere)
+    assert [(p.row, p.column, p.message) for p in found.problems] == [
+        (
+            1,
+            "",
+            f"Same period, place and measure as {where}: counted twice. Report each once, in one "
+            "report of the programme",
+        ),
+        (
+            3,
+            "period",
+            'Row 4 (line 5) of the report "Q3" reports this place and measure for the whole quarter 2025-Q2, '
+            "and this row for one of its months: counted twice. Report either the quarter or its months",
+        ),
+        (
+            4,
+            "period",
+            'Row 4 (line 5) of the report "Q3" reports this place and measure for a month of 2025-Q4, '
+            "and this row for the whole quarter: counted twice. Report either the quarter or its months",
+        ),
+    ]
+    assert found.problem_count == 3
+
+
 def test_a_median_needs_its_count_beside_it() -> None:
     median = row(geo_level="city", geo_id="city", measure="median_earnings_q2", count="9800.50")
     count = row(geo_level="city", geo_id="city", measure="employed_q2_after_exit", count="18")

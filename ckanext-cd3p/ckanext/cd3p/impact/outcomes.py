@@ -7,9 +7,10 @@ cache forgets what it computed from them (the indicators' cache mechanism, :mod:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from ckan import model
 
 from ckanext.cd3p import config as cd3p_config
@@ -51,6 +52,7 @@ class ReportCheck:
     def __init__(self, resource: dict[str, Any], dataset: dict[str, Any], fmt: str) -> None:
         self.resource_id = resource["id"]
         self.package_id = dataset["id"]
+        self.reports = {r["id"]: r.get("name") or r["id"] for r in dataset.get("resources", [])}
         self.organization = dataset.get("owner_org") or ""
         self.checker = reports.Checker(known_place, programme=dataset["name"], organization=self.organization)
         self.text = screening.text_of(fmt)
@@ -72,7 +74,9 @@ class ReportCheck:
 
     def result(self) -> reports.Report:
         if self._report is None:
-            self._report = self.checker.report()
+            quarters = {row.period for row in self.checker.parsed}
+            elsewhere = counted_elsewhere(self.package_id, self.resource_id, quarters, self.reports)
+            self._report = self.checker.report(elsewhere)
         return self._report
 
     def report(self) -> dict[str, Any]:
@@ -106,6 +110,42 @@ def _unique_names(header: Sequence[str]) -> list[str]:
         seen.add(name)
         names.append(name)
     return names
+
+
+def counted_elsewhere(
+    package_id: str, resource_id: str, quarters: Collection[str], names: Mapping[str, str]
+) -> dict[reports.Counted, str]:
+    """What the programme's other reports count in these quarters, as stored, and where: ``row 2
+    (line 3) of the report "<name>"`` (``names``: resource id -> name; a resource no longer in
+    the programme whose rows are still stored is named by its id). A new file of the same report
+    replaces its rows, so they are not counted."""
+    if not quarters:
+        return {}
+    table = Outcome.__table__
+    query = (
+        sa.select(
+            table.c.quarter,
+            table.c.month,
+            table.c.geo_level,
+            table.c.geo_id,
+            table.c.measure,
+            table.c.resource_id,
+            table.c.row,
+        )
+        .where(
+            table.c.package_id == package_id,
+            table.c.resource_id != resource_id,
+            table.c.quarter.in_(sorted(quarters)),
+        )
+        .order_by(table.c.resource_id, table.c.row)
+    )
+    found: dict[reports.Counted, str] = {}
+    for quarter, month, level, code, measure, other, row in model.Session.execute(query):
+        name = names.get(other) or other
+        found.setdefault(
+            (quarter, month, level, code, measure), f'row {row} (line {row + 1}) of the report "{name}"'
+        )
+    return found
 
 
 def table_check(resource: dict[str, Any], dataset: dict[str, Any], fmt: str) -> ReportCheck | None:

@@ -26,7 +26,8 @@ Columns are matched whatever their case and surrounding spaces. A column the for
 is refused, not ignored: a misspelled ``costs`` would otherwise drop the spend without a word, and
 a column of names or addresses has no business travelling with a report. Blank rows are skipped.
 The same period, place and measure twice, or a quarter beside its own months, is refused as double
-counting.
+counting; so is a row that another report of the programme counts already (``elsewhere``, which the
+caller reads from the stored reports).
 
 Row numbers: data rows count from 1, the header is row 0; :attr:`Problem.line` is the row a
 spreadsheet shows (the header is row 1), which is what a partner sees in Excel. :func:`read_csv`
@@ -133,6 +134,15 @@ class Row:
     month: int | None = None
     programme: str = ""
     organization: str = ""
+
+    @property
+    def counted(self) -> Counted:
+        """What the row counts: its period (and month), place and measure."""
+        return (self.period, self.month, self.geo_level, self.geo_id, self.measure)
+
+
+# (period, month or None, geo_level, geo_id, measure): two rows counting the same count it twice
+Counted = tuple[str, int | None, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -453,10 +463,10 @@ def _place(level: str, text: str, known: Callable[[str, str], bool]) -> str:
 
 def _double_counts(rows: list[Row], problems: _Problems) -> None:
     """The same period, place and measure twice, or a quarter beside its months: counted twice."""
-    seen: dict[tuple[object, ...], int] = {}
+    seen: dict[Counted, int] = {}
     quarters: dict[tuple[str, str, str, str], dict[bool, int]] = {}
     for row in rows:
-        key = (row.period, row.month, row.geo_level, row.geo_id, row.measure)
+        key = row.counted
         if key in seen:
             problems.add(row.row, "", f"Same period, place and measure as row {seen[key]}: report each once")
             continue
@@ -471,6 +481,43 @@ def _double_counts(rows: list[Row], problems: _Problems) -> None:
                 "quarter and this row as one of its months: report either the quarter or its months",
             )
         monthly.setdefault(row.month is not None, row.row)
+
+
+def _counted_elsewhere(rows: list[Row], elsewhere: Mapping[Counted, str], problems: _Problems) -> None:
+    """Rows that another report counts already (``elsewhere``: what each counts -> where, e.g.
+    ``row 2 (line 3) of the report "2025 Q1"``): the same period, place and measure, or a quarter
+    beside one of its months."""
+    if not elsewhere:
+        return
+    by_quarter: dict[tuple[str, str, str, str], dict[bool, str]] = {}
+    for (period, month, level, code, measure), where in elsewhere.items():
+        by_quarter.setdefault((period, level, code, measure), {}).setdefault(month is not None, where)
+    for row in rows:
+        where = elsewhere.get(row.counted)
+        if where is not None:
+            problems.add(
+                row.row,
+                "",
+                f"Same period, place and measure as {where}: counted twice. Report each once, in "
+                "one report of the programme",
+            )
+            continue
+        other = by_quarter.get((row.period, row.geo_level, row.geo_id, row.measure), {}).get(
+            row.month is None
+        )
+        if other is not None:
+            theirs, ours = (
+                ("a month of", "the whole quarter")
+                if row.month is None
+                else ("the whole quarter", "one of its months")
+            )
+            problems.add(
+                row.row,
+                "period",
+                f"{other[0].upper()}{other[1:]} reports this place and measure for {theirs} "
+                f"{row.period}, and this row for {ours}: counted twice. Report either the quarter "
+                "or its months",
+            )
 
 
 def _unpaired_medians(rows: list[Row], problems: _Problems) -> None:
@@ -521,14 +568,16 @@ class Checker:
                 dataclasses.replace(found, programme=self.programme, organization=self.organization)
             )
 
-    def report(self) -> Report:
-        """The report's rows and problems, once every record was added."""
+    def report(self, elsewhere: Mapping[Counted, str] | None = None) -> Report:
+        """The report's rows and problems, once every record was added. ``elsewhere``: what the
+        programme's other reports count already, and where (see :func:`_counted_elsewhere`)."""
         problems = self.problems
         if self.columns is not None and not self.parsed and problems.count == 0:
             problems.add(HEADER, "", "The report has no data rows")
         if self.columns is None and problems.count == 0:
             problems.add(HEADER, "", "The report is empty: it has no header and no rows")
         _double_counts(self.parsed, problems)
+        _counted_elsewhere(self.parsed, elsewhere or {}, problems)
         _unpaired_medians(self.parsed, problems)
         kept = sorted(problems.kept, key=lambda p: p.row)  # stable: a row's problems stay in column order
         return Report(tuple(self.parsed), tuple(kept), problems.count)
@@ -589,14 +638,19 @@ def template_rows() -> list[dict[str, str]]:
     return [{**dict.fromkeys(COLUMNS, ""), "measure": m} for m in MEASURES]
 
 
-@functools.cache  # the same bytes every time: built once per process
-def template_csv() -> bytes:
-    """The blank template as CSV (UTF-8)."""
+def rows_csv(rows: Iterable[Mapping[str, str]]) -> bytes:
+    """Report rows (text, in :data:`COLUMNS`) as a CSV file in the documented format (UTF-8)."""
     out = io.StringIO(newline="")
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(template_rows())
+    writer.writerows(rows)
     return out.getvalue().encode("utf-8")
+
+
+@functools.cache  # the same bytes every time: built once per process
+def template_csv() -> bytes:
+    """The blank template as CSV (UTF-8)."""
+    return rows_csv(template_rows())
 
 
 def _measure_sheet_rows() -> list[list[str]]:
