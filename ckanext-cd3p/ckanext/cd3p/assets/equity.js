@@ -1,4 +1,5 @@
-/* CD3P digital-equity pages: the choropleth maps (Leaflet) and the distribution chart (Chart.js).
+/* CD3P digital-equity and impact pages: the choropleth maps (Leaflet), the distribution chart and
+ * the outcomes-by-quarter charts (Chart.js).
  *
  * Everything shown here is also in the page's tables, which need no JavaScript. The map draws the
  * GeoJSON that the page links to as a download: each feature's colour and class come from the
@@ -103,6 +104,41 @@
     canvas.setAttribute('data-drawn', 'true');
   }
 
+  // Outcomes against targets by quarter (impact pages): bars for what was reached, a line for the
+  // target; a hidden quarter (small count) is a gap, not a zero.
+  function drawSeries(canvas) {
+    if (!window.Chart) { return; }
+    var spec = JSON.parse(canvas.getAttribute('data-cd3p-series'));
+    var colors = ['#2c6e9b', '#b35806'];
+    new window.Chart(canvas, {
+      data: {
+        labels: spec.labels,
+        datasets: spec.series.map(function (series, i) {
+          return {
+            type: i === 0 ? 'bar' : 'line',
+            label: series.label,
+            data: series.values,
+            backgroundColor: colors[i % colors.length],
+            borderColor: colors[i % colors.length],
+            borderWidth: i === 0 ? 1 : 2,
+            spanGaps: false
+          };
+        })
+      },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        plugins: { legend: { display: true, labels: { color: '#1a1a1a' } } },
+        scales: {
+          x: { ticks: { color: '#333' } },
+          y: { beginAtZero: true, title: { display: true, text: spec.y, color: '#1a1a1a' }, ticks: { precision: 0, color: '#333' } }
+        }
+      }
+    });
+    canvas.setAttribute('data-drawn', 'true');
+  }
+
   document.querySelectorAll('[data-cd3p-map]').forEach(drawMap);
   document.querySelectorAll('[data-cd3p-chart]').forEach(drawChart);
+  document.querySelectorAll('[data-cd3p-series]').forEach(drawSeries);
 })();

@@ -14,6 +14,7 @@ EQUITY_LEVEL_LABELS = {
     "tract": "Census tract",
     "council_district": "Council district",
     "neighborhood": "Neighborhood",
+    "zip": "ZIP code",
     "city": "Whole city",
 }
 
@@ -22,6 +23,7 @@ EQUITY_LEVEL_PLURALS = {
     "tract": "census tracts",
     "council_district": "council districts",
     "neighborhood": "neighborhoods",
+    "zip": "ZIP codes",
     "city": "the whole city",
 }
 
