@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 from ckan.cli.cli import ckan
+from ckan.lib import uploader
 from ckan.tests.helpers import CKANCliRunner, call_action
 
 from ckanext.cd3p import config as cd3p_config
 from ckanext.cd3p.demo import DATASETS
+from ckanext.cd3p.impact import demo as impact_demo
 from tests import factories
 
 
@@ -22,6 +24,19 @@ def _source_rows(path: Path) -> int:
         return len(json.loads(path.read_text())["features"])
     with path.open(newline="") as f:
         return sum(1 for _ in csv.DictReader(f))
+
+
+ILLUSTRATIVE = impact_demo.NAMES
+
+
+def _reported(measure: str, programmes: list[dict[str, Any]]) -> float:
+    """A measure's outcomes summed from the uploaded report files themselves."""
+    total = 0.0
+    for programme in programmes:
+        path = uploader.ResourceUpload(programme["resources"][0]).get_path(programme["resources"][0]["id"])
+        with open(path, newline="") as f:
+            total += sum(float(r["count"]) for r in csv.DictReader(f) if r["measure"] == measure)
+    return total
 
 
 @pytest.fixture
@@ -56,7 +71,9 @@ class TestDemoLoad:
         first = cli.invoke(ckan, ["cd3p", "demo", "load", "--timeout", "300"])
 
         assert first.exit_code == 0, first.output
-        search = call_action("package_search", rows=100, **{"facet.field": '["organization"]'})
+        search = call_action(
+            "package_search", rows=100, fq="+dataset_type:dataset", **{"facet.field": '["organization"]'}
+        )
         assert sorted(d["name"] for d in search["results"]) == sorted(d.name for d in DATASETS)
         assert search["facets"]["organization"] == {"data-driven-detroit": 4, "detroit-digital-equity": 2}
         # The demo organizations are partners: the template agreement is active and both signed it.
@@ -98,9 +115,20 @@ class TestDemoLoad:
             "detroit-council-districts",
         }
 
-        before = {
-            d["name"]: [(r["id"], r["last_modified"]) for r in d["resources"]] for d in search["results"]
-        }
+        # The illustrative programmes, each with its report loaded and marked illustrative.
+        programmes = call_action("package_search", rows=100, fq="+dataset_type:programme")["results"]
+        assert sorted(p["name"] for p in programmes) == sorted(ILLUSTRATIVE)
+        for programme in programmes:
+            assert programme["illustrative"] == "yes" and "(illustrative)" in programme["title"]
+            (report,) = programme["resources"]
+            check = call_action("cd3p_resource_check_show", id=report["id"])
+            assert check["state"] == "passed", (programme["name"], check["report"])
+        devices = call_action("cd3p_impact_show", {"user": ""}, measure="devices_distributed", level="city")
+        assert devices["illustrative"] is True
+        assert devices["city"]["outcomes"] == _reported("devices_distributed", programmes)
+
+        everything = call_action("package_search", rows=100, include_private=True)["results"]
+        before = {d["name"]: [(r["id"], r["last_modified"]) for r in d["resources"]] for d in everything}
         second = cli.invoke(ckan, ["cd3p", "demo", "load", "--timeout", "300"])
 
         assert second.exit_code == 0, second.output
@@ -114,7 +142,7 @@ class TestDemoLoad:
             "signed agreement",
         ):
             assert verb not in second.output
-        after = call_action("package_search", rows=100)["results"]
+        after = call_action("package_search", rows=100, include_private=True)["results"]
         assert {d["name"]: [(r["id"], r["last_modified"]) for r in d["resources"]] for d in after} == before
 
     def test_missing_data_folder_is_a_clear_error(self, cli: CKANCliRunner, tmp_path: Path) -> None:

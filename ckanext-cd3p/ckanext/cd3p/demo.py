@@ -23,7 +23,12 @@ import yaml
 from ckan.plugins import toolkit as tk
 from werkzeug.datastructures import FileStorage
 
+from ckanext.cd3p import config as cd3p_config
 from ckanext.cd3p.agreements.defaults import ensure_default_agreement
+from ckanext.cd3p.common import geography
+from ckanext.cd3p.impact import demo as impact_demo
+from ckanext.cd3p.impact import reports
+from ckanext.cd3p.indicators import registry as indicator_registry
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +136,13 @@ ORGANIZATIONS, DATASETS = _catalog()
 
 
 def _differs(current: Any, wanted: Any) -> bool:
-    """Multiple choices come back in the schema's order, so lists compare as sets."""
-    if isinstance(wanted, list) and isinstance(current, list):
+    """Multiple choices come back in the schema's order, so lists of them compare as sets; repeating
+    fields (lists of objects) keep their order."""
+    if (
+        isinstance(wanted, list)
+        and isinstance(current, list)
+        and not any(isinstance(v, dict) for v in wanted)
+    ):
         return sorted(current) != sorted(wanted)
     return current != wanted
 
@@ -203,60 +213,105 @@ class DemoLoader:
         )
         self.echo(f"signed agreement {agreement['version']} for {org_name}")
 
-    def _load_dataset(self, spec: DemoDataset) -> Iterable[tuple[str, dict[str, str]]]:
-        pkg = self._show("package_show", spec.name)
-        fields: dict[str, Any] = {
-            "name": spec.name,
-            "title": spec.title,
-            "owner_org": spec.organization,
-            "notes": spec.notes,
-            "tags": [{"name": t} for t in spec.tags],
-            "license_id": spec.license_id,
-            "source_citation": spec.source_citation,
-            **spec.metadata,
-        }
-        if pkg is None or pkg.get("state") != "active":
-            if pkg is not None:  # a deleted dataset keeps its name; bring it back
-                fields["id"] = pkg["id"]
-                fields["state"] = "active"
-                pkg = self._call("package_update", **fields)
-            else:
-                pkg = self._call("package_create", **fields)
-            self.echo(f"created dataset {spec.name}")
+    def _ensure_dataset(self, fields: dict[str, Any], fixed: tuple[str, ...] = ("tags", "owner_org")) -> Any:
+        """The dataset named in ``fields``: created, brought back if deleted, or patched where an
+        earlier load's metadata differ (``fixed`` fields are set on creation only)."""
+        name = fields["name"]
+        pkg = self._show("package_show", name)
+        if pkg is None:
+            pkg = self._call("package_create", **fields)
+            self.echo(f"created dataset {name}")
+        elif pkg.get("state") != "active":  # a deleted dataset keeps its name; bring it back
+            pkg = self._call("package_update", **fields, id=pkg["id"], state="active")
+            self.echo(f"created dataset {name}")
         else:
-            # Metadata of an earlier load that the specification has since changed (or filled in).
-            changed = {
-                k: v for k, v in fields.items() if k not in ("tags", "owner_org") and _differs(pkg.get(k), v)
-            }
+            changed = {k: v for k, v in fields.items() if k not in fixed and _differs(pkg.get(k), v)}
             if changed:
                 pkg = self._call("package_patch", id=pkg["id"], **changed)
-                self.echo(f"updated {', '.join(sorted(changed))} of dataset {spec.name}")
-        by_name = {r["name"]: r for r in pkg.get("resources", [])}
+                self.echo(f"updated {', '.join(sorted(changed))} of dataset {name}")
+        return pkg
+
+    def _ensure_file(self, pkg: dict[str, Any], payload: bytes, **fields: Any) -> Any:
+        """The resource of ``pkg`` named ``fields["name"]`` holding ``payload``: uploaded when
+        missing, uploaded again when its file changed (by SHA-256), else left alone."""
+        digest = hashlib.sha256(payload).hexdigest()
+        current = next((r for r in pkg.get("resources", []) if r["name"] == fields["name"]), None)
+        if current is not None and current.get("source_sha256") == digest:
+            return current
+        upload = FileStorage(io.BytesIO(payload), filename=fields["url"])
+        res_fields = {**fields, "package_id": pkg["id"], "upload": upload, "source_sha256": digest}
+        if current is None:
+            self.echo(f"uploading {fields['name']} to {pkg['name']}")
+            return self._call("resource_create", **res_fields)
+        self.echo(f"re-uploading changed file {fields['name']} to {pkg['name']}")
+        return self._call("resource_update", id=current["id"], **res_fields)
+
+    def _load_dataset(self, spec: DemoDataset) -> Iterable[tuple[str, dict[str, str]]]:
+        pkg = self._ensure_dataset(
+            {
+                "name": spec.name,
+                "title": spec.title,
+                "owner_org": spec.organization,
+                "notes": spec.notes,
+                "tags": [{"name": t} for t in spec.tags],
+                "license_id": spec.license_id,
+                "source_citation": spec.source_citation,
+                **spec.metadata,
+            }
+        )
         for spec_res in spec.resources:
-            payload = _payload(self.data_dir, spec_res)
-            digest = hashlib.sha256(payload).hexdigest()
-            current = by_name.get(spec_res.name)
-            if current is not None and current.get("source_sha256") == digest:
-                resource = current
-            else:
-                upload = FileStorage(io.BytesIO(payload), filename=_file_name(spec_res))
-                res_fields = {
-                    "package_id": pkg["id"],
-                    "name": spec_res.name,
-                    "description": spec_res.description,
-                    "format": spec_res.format,
-                    "url": _file_name(spec_res),
-                    "upload": upload,
-                    "source_sha256": digest,
-                }
-                if current is None:
-                    resource = self._call("resource_create", **res_fields)
-                    self.echo(f"uploaded {spec_res.name} to {spec.name}")
-                else:
-                    resource = self._call("resource_update", id=current["id"], **res_fields)
-                    self.echo(f"re-uploaded changed file {spec_res.name} to {spec.name}")
+            resource = self._ensure_file(
+                pkg,
+                _payload(self.data_dir, spec_res),
+                name=spec_res.name,
+                description=spec_res.description,
+                format=spec_res.format,
+                url=_file_name(spec_res),
+            )
             if spec_res.tabular:
                 yield resource["id"], dict(spec_res.types)
+
+    # --- the illustrative programmes (impact) ------------------------------------------------------
+
+    def _need_index(self) -> dict[str, float] | None:
+        """The Digital Equity Index per tract, which tilts where the illustrative programmes serve
+        (None while its sources are not loaded)."""
+        index = indicator_registry.registry().index
+        if index is None:
+            return None
+        try:
+            shown = self._call("cd3p_indicator_show", id=index.id, level="tract")
+        except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError):
+            return None
+        return {v["id"]: v["value"] for v in shown["values"] if isinstance(v.get("value"), int | float)}
+
+    def load_programmes(self) -> list[str]:
+        """Creates the illustrative programmes of ``impact/demo.py`` (fixed seed) with their outcome
+        reports, each marked illustrative; returns the reports' resource ids, to wait for.
+
+        They are generated after the indicator tables have loaded, since the Digital Equity Index
+        tilts where they serve: the same data and seed give the same reports, byte for byte, so a
+        second load uploads nothing."""
+        generated = impact_demo.programmes(
+            [org["name"] for org in ORGANIZATIONS],
+            sorted(geography.tracts()),
+            need_index=self._need_index(),
+            zips=cd3p_config.detroit_zip_codes(),
+            districts=[p.code for p in geography.council_districts()],
+        )
+        ids = []
+        for spec in generated:
+            pkg = self._ensure_dataset(impact_demo.dataset_fields(spec), fixed=("owner_org", "type"))
+            resource = self._ensure_file(
+                pkg,
+                reports.rows_csv(spec["rows"]),
+                name=impact_demo.REPORT_NAME,
+                description=impact_demo.REPORT_DESCRIPTION,
+                format="CSV",
+                url=f"{spec['name']}-outcomes.csv",
+            )
+            ids.append(resource["id"])
+        return ids
 
     def wait_for_datastore(
         self, resource_ids: list[str], timeout: float = 600, submitted: bool = False
@@ -338,6 +393,8 @@ class DemoLoader:
         if retyped:
             self.echo(f"reloading {len(retyped)} table(s) with their data dictionary types")
             states.update(self.wait_for_datastore(retyped, timeout=timeout, submitted=True))
+        reports_ = self.load_programmes()
+        states.update(self.wait_for_datastore(reports_, timeout=timeout))
         return states
 
     def _xloader_status(self, resource_id: str) -> str | None:

@@ -32,6 +32,10 @@ _TEMPLATES: tuple[dict[str, Any], ...] = tuple(
 )
 
 
+DEFAULT_COUNT = 5  # programmes the demo portal loads
+NAMES = tuple(t["name"] for t in _TEMPLATES[:DEFAULT_COUNT])  # theirs, in order
+
+
 def _row(period: str, level: str, code: str, measure: str, count: float, **extra: Any) -> dict[str, str]:
     row = dict.fromkeys(COLUMNS, "")
     row.update(period=period, geo_level=level, geo_id=code, measure=measure, count=str(count))
@@ -141,7 +145,7 @@ def programmes(
     need_index: Mapping[str, float] | None = None,
     zips: Sequence[str] = (),
     districts: Sequence[str] = (),
-    count: int = 5,
+    count: int = DEFAULT_COUNT,
     quarters: Sequence[str] = QUARTERS,
 ) -> list[dict[str, Any]]:
     """``count`` (4 to 6) illustrative programmes run by the given organizations in turn, each with
@@ -187,3 +191,37 @@ def programmes(
             }
         )
     return found
+
+
+REPORT_NAME = "Outcome report 2024-2025 (illustrative)"
+REPORT_DESCRIPTION = (
+    "Illustrative: generated for the demonstration with a fixed seed, in the outcome report format. "
+    "No real programme reported these numbers."
+)
+
+
+def dataset_fields(spec: dict[str, Any]) -> dict[str, Any]:
+    """One generated programme as ``package_create`` takes it: a ``programme`` dataset, public,
+    marked illustrative in its own field and in its title and description."""
+    return {
+        "type": "programme",
+        "name": spec["name"],
+        "title": f"{spec['title']} (illustrative)",
+        "owner_org": spec["organization"],
+        "notes": (
+            "**Illustrative programme**, generated for the demonstration of this portal with a fixed "
+            "seed: it describes no real programme, and its outcome report is made up. It shows what "
+            "a partner's programme looks like here, and feeds no need indicator."
+        ),
+        "services": spec["services"],
+        "populations": spec["populations"],
+        "temporal_start": spec["period"]["start"],
+        "temporal_end": spec["period"]["end"],
+        "funding": [{**f, "amount": f"{f['amount']:.2f}"} for f in spec["funding"]],
+        "targets": spec["targets"],
+        "contact_name": spec["contact"]["name"],
+        "contact_email": spec["contact"]["email"],
+        "access_level": "public",
+        "contains_personal_data": "no",
+        "illustrative": "yes",
+    }
