@@ -219,6 +219,7 @@ def _real(w: dict[str, Any], action: str, param: str) -> Any:
             ("cd3p_signature", w["entry"]["id"]),
             ("cd3p_indicator_show", "households-without-broadband"),
             ("cd3p_place_show", "city"),
+            ("cd3p_impact_place_show", "26163500100"),
             ("package", w["dataset"]["id"]),
             ("resource", w["resource"]["id"]),
             ("organization", w["org"]["id"]),

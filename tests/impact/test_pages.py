@@ -14,6 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
+from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
 from werkzeug.datastructures import FileStorage
 
@@ -382,3 +383,71 @@ def test_a_programme_page_is_refused_or_missing_as_its_dataset_is(app: Any, worl
     assert registered.get("/impact/programme/no-such-programme").status_code == 404
     dataset = world["sources"]["datasets"]["tract-acs"]["name"]  # a dataset, not a programme
     assert registered.get(f"/impact/programme/{dataset}").status_code == 404
+
+
+# --- a place's page and an organization's ---------------------------------------------------------
+
+
+def test_a_place_shows_its_reach_and_the_programmes_serving_it(app: Any, world: dict[str, Any]) -> None:
+    district = "district-3"
+    want = outcomes_by(DEVICES, "devices_distributed", "council_district")
+    found = call_action(
+        "cd3p_impact_place_show", {"user": "", "ignore_auth": False}, level="council_district", id=district
+    )
+    devices = next(m for m in found["measures"] if m["measure"]["id"] == "devices_distributed")
+    assert devices["place"]["outcomes"] == want[district]
+    need = households_without_computer()
+    in_district = [t for t in TRACTS if geography.tracts()[t].district == district and t in need]
+    assert devices["place"]["need"] == pytest.approx(sum(need[t] for t in in_district), abs=0.5)
+    # Devices (counts of 40 and more) name their programme; the 25 training enrolments of a
+    # programme whose threshold is 30 do not, for the public, and its numbers are hidden.
+    assert [(p["name"], p["measures"]) for p in found["programmes"]] == [
+        ("eastside-laptop-lending", ["devices_distributed"])
+    ]
+    training = next(m for m in found["measures"] if m["measure"]["id"] == "training_enrolled")
+    assert training["place"]["suppressed"] and training["place"]["outcomes"] is None
+
+    page = soup(app.get(f"/equity/place/council_district/{district}"))
+    rows = table(page, "cd3p-place-reach-table")
+    assert count(rows["devices_distributed"]["outcomes"]) == want[district]
+    assert "suppressed" in rows["training_enrolled"]["outcomes"]
+    listed = [li["data-programme"] for li in page.select(".cd3p-place-programmes li")]
+    assert listed == ["eastside-laptop-lending"]
+
+    member = call_action(
+        "cd3p_impact_place_show",
+        {"user": world["member"]["name"], "ignore_auth": False},
+        level="tract",
+        id=SERVED[0],
+    )
+    assert [p["name"] for p in member["programmes"]] == ["eastside-laptop-lending", "skills-lab"]
+    assert (
+        next(m for m in member["measures"] if m["measure"]["id"] == "training_enrolled")["place"]["outcomes"]
+        == 25
+    )
+
+
+@pytest.mark.parametrize(
+    ("level", "place"), [("tract", "26163999999"), ("council_district", "district-9"), ("zip", "48201")]
+)
+def test_an_unknown_place_is_not_found_and_a_bad_level_refused(
+    world: dict[str, Any], level: str, place: str
+) -> None:
+    error = tk.ValidationError if level == "zip" else tk.ObjectNotFound
+    with pytest.raises(error):
+        call_action("cd3p_impact_place_show", {"user": "", "ignore_auth": False}, level=level, id=place)
+
+
+def test_an_organization_page_shows_its_programmes_and_their_totals(app: Any, world: dict[str, Any]) -> None:
+    response = app.get("/organization/eastside-tech")
+    assert response.status_code == 200
+    page = soup(response)
+    totals = table(page, "totals-eastside-laptop-lending")
+    assert (
+        count(totals["devices_distributed"]["outcomes"])
+        == outcomes_by(DEVICES, "devices_distributed", "tract")["city"]
+    )
+    assert page.find(id="totals-partner-pilot") is None  # partners only
+    assert "<script>alert(1)" not in response.get_data(as_text=True)
+    member = Browser(app, world["member"]).page("/organization/eastside-tech")
+    assert count(table(member, "totals-partner-pilot")["devices_distributed"]["outcomes"]) == 1000

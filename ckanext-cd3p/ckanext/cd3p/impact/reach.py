@@ -29,7 +29,7 @@ from ckan.types import Context
 
 from ckanext.cd3p.common import geography, privacy
 from ckanext.cd3p.common.memo import remembered
-from ckanext.cd3p.impact import computation, registry
+from ckanext.cd3p.impact import computation, registry, suppression
 from ckanext.cd3p.impact.computation import Aggregate, Selection, _Sums
 from ckanext.cd3p.impact.outcomes import CACHE_KEY, PROGRAMME, quarter_index
 from ckanext.cd3p.indicators import cache
@@ -317,11 +317,111 @@ def show(context: Context, measure_id: str, level: str, selection: Selection) ->
         },
         "programmes": [programme_out(p) for p in counted],
         "illustrative": any(p.illustrative for p in counted),
+        "raw": cells.raw,
         "method": computation.METHOD,
         "zip_note": tk._(
             "Rows reported by ZIP code count in their ZIP code and in the city total only: no "
             "crosswalk from ZIP codes to tracts is configured."
         ),
+    }
+
+
+# --- one place ------------------------------------------------------------------------------------
+
+# The levels a place page exists for (``/equity/place/<level>/<id>``).
+PLACE_LEVELS = ("tract", "council_district", "neighborhood", "city")
+
+
+def place_tracts(level: str, code: str) -> list[str] | None:
+    """The tracts of a place (every tract for the city); None when there is no such place."""
+    tracts = geography.tracts()
+    if level == "city":
+        return sorted(tracts) if code == geography.WHOLE_CITY else None
+    if level == "tract":
+        return [code] if code in tracts else None
+    if code not in geography.codes().get(level, ()):
+        return None
+    return sorted(t for t, tract in tracts.items() if code in (tract.district, tract.neighborhood))
+
+
+def serving(
+    counted: Sequence[Programme], level: str, code: str, tracts: Sequence[str]
+) -> dict[str, dict[str, float]]:
+    """programme id -> measure -> outcomes the programme reported in the place (its tracts' rows
+    and the rows reported for the place itself; for the city, every row); one query."""
+    if not counted:
+        return {}
+    params: dict[str, Any] = {
+        "ids": [p.id for p in counted],
+        "tracts": list(tracts),
+        "level": level,
+        "code": code,
+    }
+    inside = (
+        "TRUE"
+        if level == "city"
+        else "(geo_level = 'tract' AND geo_id = ANY(:tracts))"
+        + (" OR (geo_level = :level AND geo_id = :code)")
+    )
+    query = sa.text(
+        "SELECT package_id, measure, sum(count) FROM cd3p_outcome"
+        f" WHERE package_id = ANY(:ids) AND ({inside})"  # fixed text; every value is bound
+        " GROUP BY package_id, measure"
+    )
+    found: dict[str, dict[str, float]] = {}
+    for package, measure, total in model.Session.execute(query, params):
+        found.setdefault(package, {})[measure] = total
+    return found
+
+
+def place(context: Context, level: str, code: str) -> dict[str, Any]:
+    """What ``cd3p_impact_place_show`` returns (its docstring says what each key holds).
+
+    :raises ObjectNotFound: no such place
+    """
+    tracts = place_tracts(level, code)
+    if tracts is None:
+        raise tk.ObjectNotFound(tk._("No such place"))
+    counted = programmes(context)
+    measures = []
+    for m in registry.MEASURES.values():
+        if not m.summable:
+            continue
+        shown = show(context, m.id, level, computation.EVERYTHING)
+        entry = (
+            shown["city"] if level == "city" else next((v for v in shown["values"] if v["id"] == code), None)
+        )
+        if entry is None or not (shown["city"]["outcomes"] or shown["city"]["suppressed"]):
+            continue  # nothing reported anywhere, or here (a neighbourhood without a tract)
+        measures.append(
+            {"measure": shown["measure"], "need": shown["need"], "place": entry, "city": shown["city"]}
+        )
+    # A programme is named as serving the place where the caller could see one of its counts
+    # there: raw, or a count that the small-cell rule would not hide (naming a programme with
+    # 3 people served here would say that a hidden cell holds at least one).
+    cells = cells_for(context, counted)
+    served = []
+    reported = serving(counted, level, code, tracts)
+    for p in counted:
+        found = reported.get(p.id, {})
+        own = privacy.Cells(max(cells.threshold, p.threshold), raw=cells.raw)
+        shown_measures = [
+            m_id
+            for m_id, total in sorted(found.items())
+            if total > 0
+            and not suppression.primary({m_id: total}, own, people=registry.MEASURES[m_id].people)
+        ]
+        if shown_measures:
+            served.append({**programme_out(p), "measures": shown_measures})
+    return {
+        "level": level,
+        "id": code,
+        "name": "City of Detroit" if level == "city" else _names(level, [code])[code],
+        "measures": measures,
+        "programmes": served,
+        "illustrative": any(p["illustrative"] for p in served),
+        "raw": cells.raw,
+        "small_cell_threshold": cells.threshold,
     }
 
 

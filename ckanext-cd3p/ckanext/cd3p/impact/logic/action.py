@@ -194,6 +194,27 @@ def cd3p_impact_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
     return reach.show(context, data["measure"], data["level"], _selection(data))
 
 
+@tk.side_effect_free
+def cd3p_impact_place_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Programme reach in one place, against the city: what a place page shows.
+
+    Counts only the programmes the caller may see, with the suppression of ``cd3p_impact_show``
+    (whose every-quarter, every-programme reading each measure's numbers are).
+
+    :param level: ``tract``, ``council_district``, ``neighborhood`` or ``city``
+    :param id: the place: a tract GEOID, ``district-3``, ``neighborhood-arden-park`` or ``city``
+    :returns: ``level``, ``id``, ``name``; ``measures``: each measure reported anywhere, with the
+        ``place``'s and the ``city``'s ``outcomes``, ``need``, ``coverage``, ``unmet``, ``spend``,
+        ``cost_per_outcome`` and ``suppressed``, the ``measure`` and its ``need``; ``programmes``
+        serving the place (each with the ``measures`` it reported there; named only where one of
+        its counts there is not a small one the caller may not see); ``illustrative``, ``raw`` and
+        ``small_cell_threshold``
+    """
+    tk.check_access("cd3p_impact_place_show", context, data_dict)
+    data = actions.validate(data_dict, schema.impact_place_show(), context)
+    return reach.place(context, data["level"], data["id"])
+
+
 # --- a report deleted: its rows no longer count ----------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from ckan.types import Schema, Validator
 from ckanext.cd3p.common import schema as common
 from ckanext.cd3p.common.validators import cd3p_required_text, cd3p_text
 from ckanext.cd3p.impact.logic.validators import cd3p_quarter, cd3p_summable_measure
+from ckanext.cd3p.impact.reach import PLACE_LEVELS
 from ckanext.cd3p.impact.reports import LEVELS
 
 TEMPLATE_FORMATS = ("csv", "xlsx")
@@ -41,6 +42,11 @@ def impact_show(one_of: Validator, default: Validator) -> Schema:
 @validator_args
 def programme_list(ignore_missing: Validator) -> Schema:
     return {"organization": [ignore_missing, cd3p_text]}
+
+
+@validator_args
+def impact_place_show(one_of: Validator) -> Schema:
+    return {"level": [cd3p_required_text, one_of(list(PLACE_LEVELS))], "id": [cd3p_required_text]}
 
 
 programme_show = common.by_id
