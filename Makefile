@@ -28,9 +28,12 @@ BENCH_TRACTS ?= 5000
 BENCH_REPEAT ?= 30
 BENCH_CITY ?= $(VAR)/bench-city
 BENCH_OUT ?= $(VAR)/bench
+# The impact benchmark (benchmarks/bench_impact.py): requests per measurement, and a bound on its run.
+BENCH_IMPACT_REPEAT ?= 20
+BENCH_IMPACT_TIMEOUT ?= 1800
 export CD3P_BENCH_DATA_DIR := $(abspath $(BENCH_CITY))
 
-.PHONY: help run test install services stop status lint bench bench-indicators
+.PHONY: help run test install services stop status lint bench bench-indicators bench-impact
 
 help:
 	@echo "make run     start everything and serve the portal on http://127.0.0.1:5000"
@@ -38,8 +41,10 @@ help:
 	@echo "make stop    stop every process the project started"
 	@echo "make status  show what is running"
 	@echo "make bench   benchmarks (DataStore load vs raw COPY; the agreement gate and a logged-in page vs CKAN alone;"
-	@echo "             indicators on the demo data and on a generated city of $(BENCH_TRACTS) tracts)"
+	@echo "             indicators on the demo data and on a generated city of $(BENCH_TRACTS) tracts;"
+	@echo "             programme impact over 1,000,000 outcome rows against one SQL GROUP BY)"
 	@echo "make bench-indicators   only the indicator part of make bench"
+	@echo "make bench-impact       only the programme-impact part of make bench"
 	@echo "make lint    ruff"
 
 # Virtualenv with the pinned stack; reinstalled only when a requirements file or setup.py changes.
@@ -85,6 +90,7 @@ bench: services
 	$(BIN)/python benchmarks/bench_gate.py
 	$(BIN)/python benchmarks/bench_pages.py
 	@$(MAKE) --no-print-directory bench-indicators
+	@$(MAKE) --no-print-directory bench-impact
 
 # The indicator API and pages on the development portal (demo data), then on a generated city of
 # $(BENCH_TRACTS) tracts: generated once into $(BENCH_CITY), loaded into the bench environment's own
@@ -107,6 +113,20 @@ bench-indicators: services
 	@echo
 	@$(BIN)/python benchmarks/bench_indicators.py \
 	    --report $(BENCH_OUT)/indicators-development.json $(BENCH_OUT)/indicators-bench.json
+
+# Programme impact (issue 15) on the generated city of bench-indicators: 100 generated programmes
+# (Action API) and 1,000,000 outcome rows (COPY into cd3p_outcome), made once in the bench
+# environment's database; then cd3p_impact_show cold and warm against one SQL GROUP BY over the same
+# rows, and /impact against /dataset. The bench web server is restarted first (it serves the work
+# tree's code) and stopped with its worker at the end; the run is bounded by BENCH_IMPACT_TIMEOUT s.
+bench-impact: services
+	$(BIN)/python benchmarks/gen_city.py $(BENCH_CITY) --tracts $(BENCH_TRACTS)
+	scripts/portal.sh setup bench
+	scripts/portal.sh restart bench \
+	    && $(BIN)/ckan -c $(VAR)/etc/bench.ini cd3p demo load \
+	    && timeout $(BENCH_IMPACT_TIMEOUT) $(BIN)/python benchmarks/bench_impact.py --tracts $(BENCH_TRACTS) \
+	        --repeat $(BENCH_IMPACT_REPEAT) --json $(BENCH_OUT)/impact-bench.json; \
+	rc=$$?; scripts/portal.sh stop bench; exit $$rc
 
 lint: install
 	$(BIN)/ruff check ckanext-cd3p tests benchmarks docker
