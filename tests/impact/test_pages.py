@@ -367,3 +367,57 @@ def test_an_organization_page_shows_its_programmes_and_their_totals(app: Any, wo
     assert "<script>alert(1)" not in response.get_data(as_text=True)
     member = Browser(app, world["member"]).page("/organization/eastside-tech")
     assert count(table(member, "totals-partner-pilot")["devices_distributed"]["outcomes"]) == 1000
+
+
+# --- targeting ------------------------------------------------------------------------------------
+
+
+def test_targeting_shares_and_concentration_index_match_the_report_and_the_index(
+    app: Any, world: dict[str, Any]
+) -> None:
+    index = {
+        v["id"]: v["value"]
+        for v in equity.show("digital-equity-index", "tract")["values"]
+        if isinstance(v["value"], int | float) and not v["suppressed"]
+    }
+    outcomes: dict[str, float] = defaultdict(float)
+    spend: dict[str, float] = defaultdict(float)
+    for row in csv.DictReader(io.StringIO(DEVICES.decode())):
+        if row["measure"] == "devices_distributed" and row["geo_level"] == "tract" and row["geo_id"] in index:
+            outcomes[row["geo_id"]] += float(row["count"])
+            spend[row["geo_id"]] += float(row["cost"] or 0)
+    scores = sorted(index.values(), reverse=True)
+    cut = scores[-(-len(scores) // 5) - 1]  # the fifth of tracts with the highest scores, ties in
+    top = {t for t, s in index.items() if s >= cut}
+    share = sum(outcomes[t] for t in top) / sum(outcomes.values())
+    spend_share = sum(spend[t] for t in top) / sum(spend.values())
+    # Concentration index: 2 cov(y, r) / mean(y), r the fractional rank from the lowest score
+    # (tied tracts share the mean of their ranks), over every scored tract.
+    ordered = sorted(index, key=index.get)
+    n = len(ordered)
+    ranks = {}
+    for score in set(index.values()):
+        positions = [i for i, t in enumerate(ordered) if index[t] == score]
+        for i in positions:
+            ranks[ordered[i]] = (sum(positions) / len(positions) + 0.5) / n
+    y = [outcomes.get(t, 0.0) for t in ordered]
+    r = [ranks[t] for t in ordered]
+    mean_y, mean_r = sum(y) / n, sum(r) / n
+    concentration = 2 * (sum(a * b for a, b in zip(y, r, strict=True)) / n - mean_y * mean_r) / mean_y
+
+    found = call_action(
+        "cd3p_impact_show", {"user": "", "ignore_auth": False}, measure="devices_distributed", level="tract"
+    )["targeting"]
+    assert found["top_fifth_tracts"] == len(top) and found["tracts"] == n
+    assert found["outcomes"] == sum(outcomes.values())
+    assert found["top_fifth_outcome_share"] == pytest.approx(share)
+    assert found["top_fifth_spend_share"] == pytest.approx(spend_share)
+    assert found["concentration_index"] == pytest.approx(concentration)
+
+    page = soup(app.get("/impact?measure=devices_distributed"))
+    shown = {dd["data-key"]: dd.get_text(strip=True) for dd in page.select("#cd3p-targeting dd")}
+    assert shown["top_fifth_outcome_share"] == f"{share * 100:,.1f}%"
+    assert shown["concentration_index"] == f"{concentration:+.3f}"
+    # The programme's dataset page leads to its reach.
+    dataset = soup(app.get("/programme/eastside-laptop-lending"))
+    assert dataset.select_one('a[href="/impact/programme/eastside-laptop-lending"]') is not None
