@@ -94,7 +94,8 @@ def count(text_: str) -> float:
 
 
 def test_the_public_page_shows_outcomes_need_and_coverage_by_tract(app: Any, world: dict[str, Any]) -> None:
-    response = app.get("/impact?measure=devices_distributed&level=tract")
+    # Most outcomes first: the ten tracts served are on the first page.
+    response = app.get("/impact?measure=devices_distributed&level=tract&sort=-outcomes")
     assert response.status_code == 200
     page = soup(response)
 
@@ -113,7 +114,10 @@ def test_the_public_page_shows_outcomes_need_and_coverage_by_tract(app: Any, wor
     assert count(rows[last]["cost_per_outcome"]) == pytest.approx(spend / want[last], abs=0.005)
     # The city row: every row, the district's own and the partner-tier programme's none of it.
     assert count(rows["city"]["outcomes"]) == want["city"]
-    assert len(page.select("#cd3p-places tbody tr")) == len(TRACTS)
+    shown = [tr["data-place"] for tr in page.select("#cd3p-places tbody tr")]
+    assert len(shown) == 50 and shown[:10] == sorted(SERVED, key=lambda t: (-want[t], int(t)))
+    pages_listed = [a.get_text(strip=True) for a in page.select(".pagination a")]
+    assert str(-(-len(TRACTS) // 50)) in pages_listed  # every tract is a page away
     # The partner-tier programme is not listed and not counted; markup in titles is text.
     listed = table(page, "cd3p-programme-list")
     assert set(listed) == {"eastside-laptop-lending", "skills-lab"}
@@ -130,6 +134,9 @@ def test_district_outcomes_add_their_tracts_and_the_rows_reported_for_the_distri
     app: Any, world: dict[str, Any]
 ) -> None:
     page = soup(app.get("/impact?measure=devices_distributed&level=council_district"))
+    # By default the place with the most unmet need comes first.
+    unmet = [count(td.get_text()) for td in page.select('#cd3p-places tbody td[data-key="unmet"]')]
+    assert len(unmet) == 7 and unmet == sorted(unmet, reverse=True)
     want = outcomes_by(DEVICES, "devices_distributed", "council_district")
     rows = table(page, "cd3p-places")
     assert {d: count(rows[d]["outcomes"]) for d in ("district-3", "district-5")} == {
@@ -173,7 +180,7 @@ def test_a_partner_member_sees_the_partner_tier_programme_and_raw_counts(
     app: Any, world: dict[str, Any]
 ) -> None:
     browser = Browser(app, world["member"])
-    page = browser.page("/impact?measure=training_enrolled&level=tract")
+    page = browser.page("/impact?measure=training_enrolled&level=tract&sort=-outcomes")
     rows = table(page, "cd3p-places")
     assert count(rows[SERVED[0]]["outcomes"]) == 25
     assert set(table(page, "cd3p-programme-list")) == {
@@ -181,7 +188,9 @@ def test_a_partner_member_sees_the_partner_tier_programme_and_raw_counts(
         "skills-lab",
         "partner-pilot",
     }
-    devices = table(browser.page("/impact?measure=devices_distributed&level=tract"), "cd3p-places")
+    devices = table(
+        browser.page("/impact?measure=devices_distributed&level=tract&sort=-outcomes"), "cd3p-places"
+    )
     want = outcomes_by(DEVICES, "devices_distributed", "tract")
     assert count(devices[SERVED[1]]["outcomes"]) == want[SERVED[1]] + 1000
 

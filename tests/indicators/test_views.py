@@ -122,10 +122,10 @@ def test_places_sort_with_missing_values_last() -> None:
         {"id": "c", "name": "Census Tract 100", "value": 7.0, "suppressed": True},
         {"id": "d", "name": "Census Tract 2", "value": 9.0, "suppressed": False},
     ]
-    assert [p["id"] for p in eq.sort_places(places, "name")] == ["d", "b", "a", "c"]
-    assert [p["id"] for p in eq.sort_places(places, "-value")] == ["d", "a", "b", "c"]
-    assert [p["id"] for p in eq.sort_places(places, "value")] == ["a", "d", "b", "c"]
-    assert [p["id"] for p in eq.sort_places(places, "nonsense")] == ["d", "b", "a", "c"]
+    assert [p["id"] for p in maps.sort_places(places, "name", eq.SORT_KEYS)] == ["d", "b", "a", "c"]
+    assert [p["id"] for p in maps.sort_places(places, "-value", eq.SORT_KEYS)] == ["d", "a", "b", "c"]
+    assert [p["id"] for p in maps.sort_places(places, "value", eq.SORT_KEYS)] == ["a", "d", "b", "c"]
+    assert [p["id"] for p in maps.sort_places(places, "nonsense", eq.SORT_KEYS)] == ["d", "b", "a", "c"]
 
 
 def test_highest_need_breaks_ties_by_name_across_the_cut() -> None:

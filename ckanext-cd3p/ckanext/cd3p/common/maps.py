@@ -1,11 +1,13 @@
-"""What the portal's choropleth maps share: quantile classes and their colours, the places'
-polygons, and the tile layer. The equity pages (indicators) and the coverage map (impact) draw
-with these, so a legend means the same on both."""
+"""What the portal's choropleth maps and their tables of places share: quantile classes and their
+colours, the places' polygons, the tile layer, and the sorting of a table of places. The equity
+pages (indicators) and the coverage map (impact) draw with these, so a legend means the same on
+both."""
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 import statistics
 from collections.abc import Iterable
 from typing import Any
@@ -105,3 +107,44 @@ def tiles() -> dict[str, str]:
         "url": (tk.config.get("ckanext.spatial.common_map.custom_url", "") or "").strip(),
         "attribution": (tk.config.get("ckanext.spatial.common_map.attribution", "") or "").strip(),
     }
+
+
+# --- tables of places ----------------------------------------------------------------------------
+
+
+def natural(text: str) -> list[tuple[int, float, str]]:
+    """A sort key in which numbers compare as numbers: Census Tract 10 before Census Tract 5001."""
+    return [
+        (0, float(part), "") if part[0].isdigit() else (1, 0.0, part.lower())
+        for part in re.findall(r"\d+(?:\.\d+)?|\D+", text)
+    ]
+
+
+def parse_sort(sort: str | None, keys: Iterable[str]) -> tuple[str, bool]:
+    """(key, descending) of a ``?sort=`` value; anything unknown is the default (name, A to Z)."""
+    sort = (sort or "").strip()
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in keys:
+        return "name", False
+    return key, descending
+
+
+def sort_places(values: list[dict[str, Any]], sort: str | None, keys: Iterable[str]) -> list[dict[str, Any]]:
+    """The places sorted by a ``?sort=`` key; places without the number (no data, suppressed) last,
+    by name. Ties are in name order too."""
+    key, descending = parse_sort(sort, keys)
+    if key == "name":
+        return sorted(values, key=lambda v: natural(v["name"]), reverse=descending)
+
+    def number(v: dict[str, Any]) -> float | None:
+        if v.get("suppressed"):
+            return None
+        x = v.get(key)
+        return None if x is None else float(x)
+
+    present = [v for v in values if number(v) is not None]
+    missing = [v for v in values if number(v) is None]
+    present.sort(key=lambda v: natural(v["name"]))
+    present.sort(key=number, reverse=descending)  # type: ignore[arg-type]  # stable: ties by name
+    return present + sorted(missing, key=lambda v: natural(v["name"]))

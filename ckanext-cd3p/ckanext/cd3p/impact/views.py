@@ -24,8 +24,10 @@ import base64
 import csv
 import io
 import json
+from functools import partial
 from typing import Any
 
+from ckan.lib.pagination import Page
 from ckan.plugins import toolkit as tk
 from ckan.types import Response
 from flask import make_response
@@ -37,6 +39,10 @@ from ckanext.cd3p.impact.logic.schema import TEMPLATE_FORMATS
 cd3p_impact = pages.blueprint("cd3p_impact", __name__)
 
 DEFAULT_MEASURE = "devices_distributed"
+# The places table: sortable by its columns, most unmet need first; a page at a time (a city of
+# 5,000 tracts is a 3 MB page otherwise; every place is in the CSV and the GeoJSON).
+SORT_KEYS = ("name", "outcomes", "need", "coverage", "unmet", "spend", "cost_per_outcome")
+DEFAULT_SORT = "-unmet"
 SELECTION = ("measure", "level", "period_from", "period_to")
 LEVEL_CHOICES = ("tract", "council_district", "neighborhood", "zip", "city")
 CSV_FIELDS = (
@@ -157,7 +163,27 @@ def index() -> str | Response:
     what = mapped(result)
     found = map_classes(result)
     values = result["values"]
+    sort = tk.request.args.get("sort") or DEFAULT_SORT
+    sort_key, descending = maps.parse_sort(sort, SORT_KEYS)
+    places = Page(
+        collection=maps.sort_places(values, sort, SORT_KEYS),
+        page=pages.page_number(),
+        url=partial(pages.pager_url, "cd3p_impact.index", {**asked, "sort": sort}),
+        items_per_page=pages.PAGE_SIZE,
+    )
     extra = {
+        "places": places,
+        "sort_key": sort_key,
+        "sort_descending": descending,
+        "columns": [
+            {"key": "name", "label": tk.h.cd3p_equity_level_label(level)},
+            {"key": "outcomes", "label": tk._("Outcomes")},
+            {"key": "need", "label": tk._("In need")},
+            {"key": "coverage", "label": tk._("Per 100 in need"), "kind": "coverage"},
+            {"key": "unmet", "label": tk._("Unmet need")},
+            {"key": "spend", "label": tk._("Spend"), "kind": "money"},
+            {"key": "cost_per_outcome", "label": tk._("Cost per outcome"), "kind": "cost"},
+        ],
         "result": result,
         "selection": asked,
         "level": level,

@@ -25,7 +25,6 @@ import heapq
 import io
 import json
 import math
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,7 +33,7 @@ from ckan.types import Response
 from flask import make_response
 
 from ckanext.cd3p.common import geography, maps, pages
-from ckanext.cd3p.common.maps import class_of, classes
+from ckanext.cd3p.common.maps import class_of, classes, parse_sort, sort_places
 from ckanext.cd3p.indicators import registry
 
 cd3p_equity = pages.blueprint("cd3p_equity", __name__)
@@ -58,7 +57,6 @@ TOP_PLACES = 10
 
 # ?sort= keys of the places table (a leading "-" sorts descending).
 SORT_KEYS = ("name", "value", "numerator", "denominator", "moe", "tracts_with_data")
-DEFAULT_SORT = "name"
 
 CSV_FIELDS = (
     "level",
@@ -114,48 +112,8 @@ def highest_need(values: list[dict[str, Any]], direction: str, n: int = TOP_PLAC
     if len(known) > n:  # only the places that can make the list are sorted by name (5,000 tracts)
         cutoff = heapq.nsmallest(n, (key for key, _ in known))[-1]
         known = [(key, v) for key, v in known if key <= cutoff]
-    known.sort(key=lambda pair: (pair[0], _natural(pair[1]["name"])))
+    known.sort(key=lambda pair: (pair[0], maps.natural(pair[1]["name"])))
     return [v for _, v in known[:n]]
-
-
-def _natural(text: str) -> list[tuple[int, float, str]]:
-    """A sort key in which numbers compare as numbers: Census Tract 10 before Census Tract 5001."""
-    return [
-        (0, float(part), "") if part[0].isdigit() else (1, 0.0, part.lower())
-        for part in re.findall(r"\d+(?:\.\d+)?|\D+", text)
-    ]
-
-
-def parse_sort(sort: str | None, keys: Iterable[str] = SORT_KEYS) -> tuple[str, bool]:
-    """(key, descending) of a ``?sort=`` value; anything unknown is the default (name, A to Z)."""
-    sort = (sort or "").strip()
-    descending = sort.startswith("-")
-    key = sort.lstrip("-")
-    if key not in keys:
-        return DEFAULT_SORT, False
-    return key, descending
-
-
-def sort_places(
-    values: list[dict[str, Any]], sort: str | None, keys: Iterable[str] = SORT_KEYS
-) -> list[dict[str, Any]]:
-    """The places sorted by a ``?sort=`` key; places without the number (no data, suppressed) last,
-    by name. Ties are in name order too."""
-    key, descending = parse_sort(sort, keys)
-    if key == "name":
-        return sorted(values, key=lambda v: _natural(v["name"]), reverse=descending)
-
-    def number(v: dict[str, Any]) -> float | None:
-        if v.get("suppressed"):
-            return None
-        x = v.get(key)
-        return None if x is None else float(x)
-
-    present = [v for v in values if number(v) is not None]
-    missing = [v for v in values if number(v) is None]
-    present.sort(key=lambda v: _natural(v["name"]))
-    present.sort(key=number, reverse=descending)  # type: ignore[arg-type]  # stable: ties by name
-    return present + sorted(missing, key=lambda v: _natural(v["name"]))
 
 
 def compare(value: float | None, city: float | None, direction: str) -> dict[str, Any] | None:
