@@ -16,23 +16,12 @@ from playwright.sync_api import Page, expect
 from ckanext.cd3p.common import geography
 from ckanext.cd3p.indicators import views as eq
 from tests import equity
+from tests.browser.maps import legend
 
 
 @pytest.fixture
 def sources(request: pytest.FixtureRequest, with_plugins: None) -> dict[str, Any]:
     return equity.kept_sources(request)
-
-
-def legend(page: Page) -> list[tuple[float, float, str]]:
-    items = page.locator(".cd3p-legend-class")
-    return [
-        (
-            float(items.nth(i).get_attribute("data-lower") or "nan"),
-            float(items.nth(i).get_attribute("data-upper") or "nan"),
-            items.nth(i).get_attribute("data-color") or "",
-        )
-        for i in range(items.count())
-    ]
 
 
 def expected_legend(indicator: str, level: str) -> list[tuple[float, float, str]]:

@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from ckanext.cd3p.common import geography, maps
 from tests import equity
+from tests.browser.maps import legend
 from tests.impact import world as impact_world
 from tests.impact.world import DEVICES, TRAINING
 
@@ -23,18 +24,6 @@ from tests.impact.world import DEVICES, TRAINING
 @pytest.fixture
 def world(request: pytest.FixtureRequest, with_plugins: None) -> dict[str, Any]:
     return impact_world.kept(request)
-
-
-def legend(page: Page) -> list[tuple[float, float, str]]:
-    items = page.locator(".cd3p-legend-class")
-    return [
-        (
-            float(items.nth(i).get_attribute("data-lower") or "nan"),
-            float(items.nth(i).get_attribute("data-upper") or "nan"),
-            items.nth(i).get_attribute("data-color") or "",
-        )
-        for i in range(items.count())
-    ]
 
 
 def tract_outcomes(data: bytes, measure: str) -> dict[str, float]:

@@ -26,7 +26,6 @@ from typing import Any
 from ckan.lib.pagination import Page
 from ckan.plugins import toolkit as tk
 from ckan.types import Response
-from flask import make_response
 
 from ckanext.cd3p.catalog import search
 from ckanext.cd3p.common import pages
@@ -290,10 +289,7 @@ def _ledger_csv(query: dict[str, Any], filename: str) -> Response:
     writer.writerow(CSV_FIELDS)
     for entry in _all_entries(query):
         writer.writerow([pages.csv_cell(entry.get(field)) for field in CSV_FIELDS])
-    response = make_response(buffer.getvalue())
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return pages.download(buffer.getvalue(), pages.CSV, filename)
 
 
 def _wants_csv(fmt: str) -> bool:

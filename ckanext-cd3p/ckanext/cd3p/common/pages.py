@@ -4,12 +4,13 @@ of a page's path values."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from ckan.plugins import toolkit as tk
 from ckan.types import Context, Response
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, make_response
 from werkzeug.exceptions import Forbidden, NotFound
 
 from ckanext.cd3p.common import inputs
@@ -129,12 +130,39 @@ def pager_url(endpoint: str, params: dict[str, Any], page: int | None = None, **
 
 
 def csv_cell(value: Any) -> str:
+    """A value as a CSV cell: numbers as Python writes them (they round-trip exactly, a negative
+    one too); text guarded against spreadsheet formulas (a leading apostrophe); None empty."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
     text = str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
+
+
+# --- downloads ----------------------------------------------------------------------------------
+
+CSV = "text/csv; charset=utf-8"
+GEOJSON = "application/geo+json"
+
+
+def download(body: str | bytes, media_type: str, filename: str | None = None, **headers: str) -> Response:
+    """A file in the response: its media type and, given a ``filename``, saved under that name
+    (``headers``: more, e.g. ``Cache_Control="..."``, underscores for hyphens)."""
+    response = make_response(body)
+    response.headers["Content-Type"] = media_type
+    if filename:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    for name, value in headers.items():
+        response.headers[name.replace("_", "-")] = value
+    return response
+
+
+def geojson(collection: dict[str, Any], **headers: str) -> Response:
+    """A GeoJSON collection, compact."""
+    return download(json.dumps(collection, separators=(",", ":")), GEOJSON, **headers)
 
 
 # --- routes -------------------------------------------------------------------------------------

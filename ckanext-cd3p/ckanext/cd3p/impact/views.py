@@ -23,14 +23,12 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import json
 from functools import partial
 from typing import Any
 
 from ckan.lib.pagination import Page
 from ckan.plugins import toolkit as tk
 from ckan.types import Response
-from flask import make_response
 
 from ckanext.cd3p.common import maps, pages
 from ckanext.cd3p.impact import computation, registry
@@ -101,6 +99,21 @@ def measures_by_quarter(trends: dict[str, dict[str, Any]]) -> dict[str, Any]:
             }
         )
     return {"quarters": quarters, "rows": rows}
+
+
+def chart(trend: list[dict[str, Any]], title: str) -> dict[str, Any]:
+    """A chart of outcomes (a hidden quarter: a gap, not a zero) against targets, by quarter."""
+    return {
+        "labels": [t["period"] for t in trend],
+        "series": [
+            {
+                "label": tk._("Outcomes"),
+                "values": [None if t["suppressed"] else t["outcomes"] for t in trend],
+            },
+            {"label": tk._("Target"), "values": [t["target"] for t in trend]},
+        ],
+        "y": title,
+    }
 
 
 def partner_costs(per_organization: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -191,17 +204,7 @@ def index() -> str | Response:
         "measures": _summable(),
         "quarters": _quarter_choices(trends),
         "table": measures_by_quarter(trends),
-        "chart": {
-            "labels": [t["period"] for t in result["trend"]],
-            "series": [
-                {
-                    "label": tk._("Outcomes"),
-                    "values": [None if t["suppressed"] else t["outcomes"] for t in result["trend"]],
-                },
-                {"label": tk._("Target"), "values": [t["target"] for t in result["trend"]]},
-            ],
-            "y": result["measure"]["title"],
-        },
+        "chart": chart(result["trend"], result["measure"]["title"]),
         "partners": partner_costs(per_organization),
         "programmes": programmes,
         "mapped": what,
@@ -221,12 +224,6 @@ def index() -> str | Response:
     return tk.render("cd3p/impact/index.html", extra)
 
 
-def _csv_value(value: Any) -> str:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return repr(value)
-    return pages.csv_cell(value)
-
-
 def places_csv() -> Response:
     asked = _args()
     result = _show(asked)
@@ -237,12 +234,10 @@ def places_csv() -> Response:
     rows.append({**result["city"], "level": "city", "id": "city"})
     for row in rows:
         row["illustrative"] = result["illustrative"]
-        writer.writerow([_csv_value(row.get(field)) for field in CSV_FIELDS])
-    response = make_response(buffer.getvalue())
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    name = f"cd3p-impact-{asked['measure']}-{asked['level']}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+        writer.writerow([pages.csv_cell(row.get(field)) for field in CSV_FIELDS])
+    return pages.download(
+        buffer.getvalue(), pages.CSV, f"cd3p-impact-{asked['measure']}-{asked['level']}.csv"
+    )
 
 
 def places_geojson() -> Response:
@@ -292,9 +287,7 @@ def places_geojson() -> Response:
         "classes": found,
         "features": features,
     }
-    response = make_response(json.dumps(collection, separators=(",", ":")))
-    response.headers["Content-Type"] = "application/geo+json"
-    return response
+    return pages.geojson(collection)
 
 
 def programme(name: str) -> str | Response:
@@ -305,19 +298,7 @@ def programme(name: str) -> str | Response:
         "dataset": shown["programme"],
         # The targets the programme planned (its metadata), beside those its reports carry.
         "planned": {t.get("measure"): t.get("target") for t in shown["programme"].get("targets") or []},
-        "chart": None
-        if first is None
-        else {
-            "labels": [t["period"] for t in first["trend"]],
-            "series": [
-                {
-                    "label": tk._("Outcomes"),
-                    "values": [None if t["suppressed"] else t["outcomes"] for t in first["trend"]],
-                },
-                {"label": tk._("Target"), "values": [t["target"] for t in first["trend"]]},
-            ],
-            "y": first["measure"]["title"],
-        },
+        "chart": None if first is None else chart(first["trend"], first["measure"]["title"]),
     }
     return tk.render("cd3p/impact/programme.html", extra)
 
@@ -329,10 +310,7 @@ def outcome_template(fmt: str) -> Response:
     found = pages.call("cd3p_outcome_template", {"format": fmt})
     content = found["content"]
     body = content.encode("utf-8") if found["encoding"] == "utf-8" else base64.b64decode(content)
-    response = make_response(body)
-    response.headers["Content-Type"] = found["media_type"]
-    response.headers["Content-Disposition"] = f'attachment; filename="{found["filename"]}"'
-    return response
+    return pages.download(body, found["media_type"], found["filename"])
 
 
 cd3p_impact.add_url_rule("/impact", view_func=index)

@@ -23,14 +23,12 @@ from __future__ import annotations
 import csv
 import heapq
 import io
-import json
 import math
 from collections.abc import Iterable
 from typing import Any
 
 from ckan.plugins import toolkit as tk
 from ckan.types import Response
-from flask import make_response
 
 from ckanext.cd3p.common import geography, maps, pages
 from ckanext.cd3p.common.maps import class_of, classes, parse_sort, sort_places
@@ -176,14 +174,6 @@ def columns(indicator: dict[str, Any]) -> list[dict[str, str]]:
 
 
 # --- geometry ------------------------------------------------------------------------------------
-
-
-def _csv_value(value: Any) -> str:
-    """Numbers as Python writes them (they round-trip exactly); text guarded against spreadsheet
-    formulas (a leading apostrophe), as the ledger's CSV does."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return repr(value)
-    return pages.csv_cell(value)
 
 
 def _level(value: str | None) -> str:
@@ -396,11 +386,8 @@ def indicator_csv(id: str) -> Response:
     writer.writerow(CSV_FIELDS)
     for value in result["values"]:
         row = {**value, "level": level}
-        writer.writerow([_csv_value(row.get(field)) for field in CSV_FIELDS])
-    response = make_response(buffer.getvalue())
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="cd3p-{id}-{level}.csv"'
-    return response
+        writer.writerow([pages.csv_cell(row.get(field)) for field in CSV_FIELDS])
+    return pages.download(buffer.getvalue(), pages.CSV, f"cd3p-{id}-{level}.csv")
 
 
 def indicator_geojson(id: str) -> Response:
@@ -441,9 +428,7 @@ def indicator_geojson(id: str) -> Response:
         "classes": found,
         "features": features,
     }
-    response = make_response(json.dumps(collection, separators=(",", ":")))
-    response.headers["Content-Type"] = "application/geo+json"
-    return response
+    return pages.geojson(collection)
 
 
 def city_outline() -> Response:
@@ -459,10 +444,7 @@ def city_outline() -> Response:
             }
         ],
     }
-    response = make_response(json.dumps(collection, separators=(",", ":")))
-    response.headers["Content-Type"] = "application/geo+json"
-    response.headers["Cache-Control"] = "public, max-age=86400"
-    return response
+    return pages.geojson(collection, Cache_Control="public, max-age=86400")
 
 
 def place(level: str, id: str) -> str | Response:
