@@ -112,12 +112,13 @@ def tiles() -> dict[str, str]:
 # --- tables of places ----------------------------------------------------------------------------
 
 
-def natural(text: str) -> list[tuple[int, float, str]]:
+@functools.lru_cache(maxsize=20_000)  # place names: a city's few thousand, sorted on every page
+def natural(text: str) -> tuple[tuple[int, float, str], ...]:
     """A sort key in which numbers compare as numbers: Census Tract 10 before Census Tract 5001."""
-    return [
+    return tuple(
         (0, float(part), "") if part[0].isdigit() else (1, 0.0, part.lower())
         for part in re.findall(r"\d+(?:\.\d+)?|\D+", text)
-    ]
+    )
 
 
 def parse_sort(sort: str | None, keys: Iterable[str]) -> tuple[str, bool]:

@@ -252,15 +252,21 @@ def need(context: Context, measure_id: str) -> tuple[dict[str, float] | None, di
     m = registry.MEASURES[measure_id]
     if m.need is None:
         return None, None
-    shown = _tract_values(context, m.need.indicator)
+    need_of = m.need
+    shown = _tract_values(context, need_of.indicator)
     if shown is None:
         return None, None
-    counts = {}
-    for v in shown["values"]:
-        count = m.need.count_from(v.get("numerator"), v.get("denominator"))
-        if count is not None and math.isfinite(count):
-            counts[v["id"]] = count
-    return counts, shown
+
+    def count() -> dict[str, float]:
+        counts = {}
+        for v in shown["values"]:
+            found = need_of.count_from(v.get("numerator"), v.get("denominator"))
+            if found is not None and math.isfinite(found):
+                counts[v["id"]] = found
+        return counts
+
+    user = context.get("user") or ""
+    return remembered("impact", ("need", user, need_of.indicator, need_of.count), count), shown
 
 
 def equity_index(context: Context) -> tuple[dict[str, float], dict[str, Any] | None]:
@@ -271,7 +277,11 @@ def equity_index(context: Context) -> tuple[dict[str, float], dict[str, Any] | N
     shown = _tract_values(context, reg.index.id)
     if shown is None:
         return {}, None
-    return {v["id"]: v["value"] for v in shown["values"] if isinstance(v.get("value"), int | float)}, shown
+
+    def scores() -> dict[str, float]:
+        return {v["id"]: v["value"] for v in shown["values"] if isinstance(v.get("value"), int | float)}
+
+    return remembered("impact", ("index", context.get("user") or ""), scores), shown
 
 
 def _resource_ids(*shown: dict[str, Any] | None) -> list[str]:

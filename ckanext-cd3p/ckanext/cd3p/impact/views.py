@@ -172,7 +172,13 @@ def index() -> str | Response:
         org: _show({"measure": asked["measure"], "level": "city", "organization": org, **period})
         for org in organizations
     }
+    # The programmes reporting the chosen outcome, with their totals of it; the others are counted.
     programmes = pages.call("cd3p_programme_list", {})
+    reporting = [
+        {**p, "total": total}
+        for p in programmes
+        if (total := next((t for t in p["totals"] if t["measure"] == asked["measure"]), None))
+    ]
     what = mapped(result)
     found = map_classes(result)
     values = result["values"]
@@ -206,7 +212,8 @@ def index() -> str | Response:
         "table": measures_by_quarter(trends),
         "chart": chart(result["trend"], result["measure"]["title"]),
         "partners": partner_costs(per_organization),
-        "programmes": programmes,
+        "programmes": reporting,
+        "other_programmes": len(programmes) - len(reporting),
         "mapped": what,
         "mappable": level in maps.MAPPED_LEVELS,
         "classes": found,
