@@ -428,3 +428,26 @@ def test_targeting_shares_and_concentration_index_match_the_report_and_the_index
     # The programme's dataset page leads to its reach.
     dataset = soup(app.get("/programme/eastside-laptop-lending"))
     assert dataset.select_one('a[href="/impact/programme/eastside-laptop-lending"]') is not None
+
+
+# --- every measure citywide ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("user", ["", "member"])
+def test_the_summary_gives_each_measure_as_impact_show_does_at_city_level(
+    world: dict[str, Any], user: str
+) -> None:
+    context = {"user": world["member"]["name"] if user else "", "ignore_auth": False}
+    summary = call_action("cd3p_impact_summary", dict(context), measure="devices_distributed")
+    for item in summary["measures"]:
+        alone = call_action("cd3p_impact_show", dict(context), measure=item["measure"]["id"], level="city")
+        keys = ("outcomes", "spend", "cost_per_outcome", "suppressed")
+        assert {k: item["city"][k] for k in keys} == {k: alone["city"][k] for k in keys}
+        assert item["trend"] == alone["trend"]
+    devices = next(i for i in summary["measures"] if i["measure"]["id"] == "devices_distributed")
+    want = outcomes_by(DEVICES, "devices_distributed", "tract")["city"]
+    assert devices["city"]["outcomes"] == want + (1000 if user else 0)  # the partner pilot for its member
+    (partner,) = summary["organizations"]
+    assert (partner["id"], partner["outcomes"]) == ("eastside-tech", devices["city"]["outcomes"])
+    training = next(i for i in summary["measures"] if i["measure"]["id"] == "training_enrolled")
+    assert training["city"]["suppressed"] is (not user)  # 25 people: hidden from the public only

@@ -81,15 +81,15 @@ def map_classes(result: dict[str, Any]) -> list[dict[str, Any]]:
     return maps.classes([map_value(v, what["key"]) for v in result["values"]], what["direction"])
 
 
-def measures_by_quarter(trends: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def measures_by_quarter(measures: list[dict[str, Any]]) -> dict[str, Any]:
     """The citywide table of outcomes by measure and quarter: the quarters any measure reported,
     in order, and per measure its outcomes in each (None: hidden or not reported)."""
     quarters = sorted(
-        {t["period"] for result in trends.values() for t in result["trend"]},
+        {t["period"] for result in measures for t in result["trend"]},
         key=lambda q: (int(q[:4]), int(q[-1])),
     )
     rows = []
-    for result in trends.values():
+    for result in measures:
         by_quarter = {t["period"]: t for t in result["trend"]}
         rows.append(
             {
@@ -116,15 +116,6 @@ def chart(trend: list[dict[str, Any]], title: str) -> dict[str, Any]:
     }
 
 
-def partner_costs(per_organization: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Cost per outcome per partner organization, from each one's city-level result."""
-    return [
-        {"organization": org, **result["city"]}
-        for org, result in sorted(per_organization.items())
-        if result["programmes"]
-    ]
-
-
 # --- reading the actions -------------------------------------------------------------------------
 
 
@@ -149,29 +140,16 @@ def _summable() -> list[registry.Measure]:
     return [m for m in registry.MEASURES.values() if m.summable]
 
 
-def _quarter_choices(trends: dict[str, dict[str, Any]]) -> list[str]:
-    return measures_by_quarter(trends)["quarters"]
-
-
 def index() -> str | Response:
     asked = _args()
     result = _show(asked)
     level = result["level"] if "level" in result else asked["level"]
     period = {k: asked[k] for k in ("period_from", "period_to") if k in asked}
 
-    # Every count measure citywide, for the chart and the table by quarter (the chosen one's
-    # trend came with its result). City level: open to every selection.
-    trends: dict[str, dict[str, Any]] = {}
-    for m in _summable():
-        trends[m.id] = (
-            result if m.id == result["measure"]["id"] else _show({"measure": m.id, "level": "city", **period})
-        )
-    # Cost per outcome of each partner running a programme the visitor may see, for the measure.
-    organizations = sorted({p["organization"] for p in result["programmes"]})
-    per_organization = {
-        org: _show({"measure": asked["measure"], "level": "city", "organization": org, **period})
-        for org in organizations
-    }
+    # Every count measure citywide, for the table by quarter and the costs per outcome, and each
+    # partner's total of the chosen one (city level: open to every selection).
+    summary = pages.call("cd3p_impact_summary", {"measure": asked["measure"], **period})
+    table = measures_by_quarter(summary["measures"])
     # The programmes reporting the chosen outcome, with their totals of it; the others are counted.
     programmes = pages.call("cd3p_programme_list", {})
     reporting = [
@@ -208,10 +186,10 @@ def index() -> str | Response:
         "level": level,
         "levels": LEVEL_CHOICES,
         "measures": _summable(),
-        "quarters": _quarter_choices(trends),
-        "table": measures_by_quarter(trends),
+        "quarters": table["quarters"],
+        "table": table,
         "chart": chart(result["trend"], result["measure"]["title"]),
-        "partners": partner_costs(per_organization),
+        "partners": summary["organizations"],
         "programmes": reporting,
         "other_programmes": len(programmes) - len(reporting),
         "mapped": what,

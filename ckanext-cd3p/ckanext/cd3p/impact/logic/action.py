@@ -195,6 +195,28 @@ def cd3p_impact_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
 
 
 @tk.side_effect_free
+def cd3p_impact_summary(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Every count measure citywide, by quarter: what the impact page's table of outcomes by
+    measure and quarter, and its costs per outcome, show. The same numbers and suppression as
+    ``cd3p_impact_show`` at city level, for every measure from one query.
+
+    :param measure: optionally, a count measure whose total per partner organization is wanted
+    :param period_from: the first quarter counted (default: the first reported)
+    :param period_to: the last quarter counted (default: the last reported)
+    :param programme: only this programme (name or id)
+    :param organization: only this organization's programmes (name or id)
+    :returns: ``measures`` (each: ``measure``, ``city`` with ``outcomes``, ``spend``,
+        ``cost_per_outcome``, ``suppressed``, and ``trend``, one entry per quarter, as in
+        ``cd3p_impact_show``); ``organizations`` (for ``measure``: each partner's city total, in
+        the same shape, suppressed as its own selection); ``programmes`` counted, ``illustrative``,
+        ``raw`` and ``small_cell_threshold``
+    """
+    tk.check_access("cd3p_impact_summary", context, data_dict)
+    data = actions.validate(data_dict, schema.impact_summary(), context)
+    return reach.summary(context, _selection(data), data.get("measure"))
+
+
+@tk.side_effect_free
 def cd3p_impact_place_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Programme reach in one place, against the city: what a place page shows.
 

@@ -28,6 +28,12 @@ def cd3p_programme_list(context: Context, data_dict: DataDict | None) -> AuthRes
 
 
 @tk.auth_allow_anonymous_access
+def cd3p_impact_summary(context: Context, data_dict: DataDict | None) -> AuthResult:
+    """Anyone; only the programmes the caller may see are counted, citywide."""
+    return auth.ALLOWED
+
+
+@tk.auth_allow_anonymous_access
 def cd3p_impact_place_show(context: Context, data_dict: DataDict | None) -> AuthResult:
     """Anyone; a place's reading counts only the programmes the caller may see."""
     return auth.ALLOWED

@@ -40,6 +40,11 @@ def impact_show(one_of: Validator, default: Validator) -> Schema:
 
 
 @validator_args
+def impact_summary(ignore_missing: Validator) -> Schema:
+    return {"measure": [ignore_missing, cd3p_text, cd3p_summable_measure], **selection()}
+
+
+@validator_args
 def programme_list(ignore_missing: Validator) -> Schema:
     return {"organization": [ignore_missing, cd3p_text]}
 
