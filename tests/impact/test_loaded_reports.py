@@ -241,6 +241,10 @@ def test_a_programme_page_sums_every_measure_in_one_query_and_hides_what_a_small
         ("2025-Q3", 30, 20, 600.0, 20.0, False),
     ]
     assert page["earnings_per_dollar"] is None
+    # The programmes' list hides the devices total too: alone, it is the city's hidden 43.
+    (listed,) = call_action("cd3p_programme_list", dict(PUBLIC))
+    totals = {t["measure"]: (t["outcomes"], t["suppressed"]) for t in listed["totals"]}
+    assert totals == {"devices_distributed": (None, True), "training_enrolled": (55, False)}
 
     member = {"user": partner["member"]["name"], "ignore_auth": False}
     raw = call_action("cd3p_programme_show", member, id=programme["name"])["measures"][0]

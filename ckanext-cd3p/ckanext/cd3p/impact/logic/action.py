@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import math
 from typing import Any
 
 from ckan import model
@@ -68,11 +69,17 @@ def _selection(data: dict[str, Any]) -> computation.Selection:
     return computation.Selection(low, high, data.get("programme"), data.get("organization"))
 
 
-def _totals(context: Context, listed: list[reach.Programme]) -> dict[str, list[dict[str, Any]]]:
+def _totals(
+    context: Context, listed: list[reach.Programme], selection: computation.Selection
+) -> dict[str, list[dict[str, Any]]]:
     """Each listed programme's totals per measure (every quarter, city level): outcomes, spend,
-    cost per outcome and target, suppressed as one table with the all-programmes total."""
+    cost per outcome and target, suppressed as one table with the all-programmes total. That total
+    is hidden wherever ``cd3p_impact_show`` hides the city's (a small place beside a larger one can
+    hide it): one programme alone, or one shown beside it, would otherwise give it back."""
     cells = reach.cells_for(context, listed)
     found = reach.programme_totals(listed, computation.EVERYTHING)
+    city = reach.summary(context, selection)["measures"]
+    city_hidden = {item["measure"]["id"] for item in city if item["city"]["suppressed"]}
     out: dict[str, list[dict[str, Any]]] = {p.id: [] for p in listed}
     for m in registry.MEASURES.values():
         if not m.summable:
@@ -85,7 +92,7 @@ def _totals(context: Context, listed: list[reach.Programme]) -> dict[str, list[d
         if not values:
             continue
         counts: dict[Any, float] = {pid: s.outcomes for pid, s in values.items()}
-        counts["all"] = sum(counts.values())
+        counts["all"] = math.nan if m.id in city_hidden else sum(counts.values())  # nan: hidden
         hidden = suppression.suppress(
             counts, [suppression.Group("all", tuple(values))], cells, people=m.people
         )
@@ -113,10 +120,9 @@ def cd3p_programme_list(context: Context, data_dict: DataDict) -> list[dict[str,
     """
     tk.check_access("cd3p_programme_list", context, data_dict)
     data = actions.validate(data_dict, schema.programme_list(), context)
-    listed = reach.chosen(
-        reach.programmes(context), computation.Selection(organization=data.get("organization"))
-    )
-    totals = _totals(context, listed)
+    selection = computation.Selection(organization=data.get("organization"))
+    listed = reach.chosen(reach.programmes(context), selection)
+    totals = _totals(context, listed, selection)
     return [{**reach.programme_out(p), "totals": totals[p.id]} for p in listed]
 
 
