@@ -337,3 +337,14 @@ def test_a_programmes_reports_and_their_checks_are_read_in_one_query(
         ("First", "passed", 2, 0),
         ("Second", "passed", 1, 0),
     ]
+
+
+def test_a_report_taken_out_by_an_update_stops_counting(
+    programme: dict[str, Any], put: Any, partner: dict[str, Any]
+) -> None:
+    resource = put(SMALL, "report.csv", programme)
+    assert wait_for_load(resource["id"])["state"] == "passed"
+    assert shown("city")["city"]["outcomes"] == 43
+
+    call_action("package_patch", {"user": partner["editor"]["name"]}, id=programme["id"], resources=[])
+    assert shown("city")["city"]["outcomes"] == 0

@@ -205,6 +205,18 @@ def forget(resource_ids: Sequence[str] = (), package_id: str | None = None) -> i
     return deleted
 
 
+def forget_removed(package_id: str, kept: Sequence[str]) -> int:
+    """Deletes the outcome rows of a programme's resources that an update took out of it (a
+    ``package_update`` or ``package_patch`` without them); returns their number."""
+    table = Outcome.__table__
+    with model.meta.engine.begin() as conn:
+        gone = table.delete().where(table.c.package_id == package_id, table.c.resource_id.not_in(list(kept)))
+        deleted = conn.execute(gone).rowcount
+    if deleted > 0:
+        cache.invalidate(CACHE_KEY)
+    return deleted
+
+
 def report_states(dataset: dict[str, Any]) -> list[dict[str, Any]]:
     """Each resource of a programme with its latest check: ``state`` (None: never checked),
     ``rows`` counted and the outcome report's ``problem_count``."""

@@ -257,6 +257,16 @@ def resource_delete(up_func: Action, context: Context, data_dict: DataDict) -> A
 
 
 @tk.chained_action
+def package_update(up_func: Action, context: Context, data_dict: DataDict) -> Any:
+    """Core package_update (and so package_patch); the rows of reports an update takes out of a
+    programme stop counting."""
+    result = up_func(context, data_dict)
+    if isinstance(result, dict) and result.get("type") == outcomes.PROGRAMME:
+        outcomes.forget_removed(result["id"], [r["id"] for r in result.get("resources", [])])
+    return result
+
+
+@tk.chained_action
 def dataset_purge(up_func: Action, context: Context, data_dict: DataDict) -> Any:
     """Core dataset_purge; a purged programme's rows go with it."""
     inputs.guard(data_dict, ids=("id",), required=("id",))
