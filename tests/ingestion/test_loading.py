@@ -279,6 +279,32 @@ def _write_big(path: str, rows: int, email: bool = False) -> None:
             out.write(f",resident{i}@example.org\n" if email else "\n")
 
 
+def _datastore_quiet() -> bool:
+    """No other session of the DataStore database is working on a statement: a stopped worker's
+    session has finished whatever it had sent, and waits for it (idle, or a COPY waiting for rows)."""
+    with get_write_engine().connect() as conn:
+        busy = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND state = 'active' AND wait_event_type IS DISTINCT FROM 'Client'"
+                " AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    return busy == 0
+
+
+def _rows_shown(resource_id: str) -> int | None:
+    """How many rows readers of the resource's table see now; None while a load holds the table
+    locked to swap its new rows in (a stopped worker would hold it for ever)."""
+    with get_write_engine().connect() as conn:
+        conn.execute(sa.text("SET lock_timeout = '2s'"))
+        table = conn.dialect.identifier_preparer.quote(resource_id)
+        try:
+            return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
+        except sa.exc.OperationalError:  # lock_not_available
+            return None
+
+
 def _staging_tables(resource_id: str) -> list[str]:
     with get_write_engine().connect() as conn:
         return (
@@ -351,29 +377,42 @@ def test_a_killed_worker_leaves_the_old_table_and_a_retry_succeeds(
     before = records(resource["id"])
     assert len(before) == 1
 
-    big = tmp_path / "big.csv"
-    _write_big(str(big), KILLED_ROWS)
-    put(big.read_bytes(), "big.csv", id=resource["id"])
-
-    # Watch the load until it is copying into its staging table, then kill the worker's work horse.
-    deadline = time.monotonic() + 120
-    load: dict[str, Any] = {}
-    seen_rows = []
-    while time.monotonic() < deadline:
-        model.Session.expire_all()
-        check = call_action("cd3p_resource_check_show", {"ignore_auth": True}, id=resource["id"])
-        load = check["report"].get("load") or {}
-        if check["id"] != first["id"] and load.get("phase") in ("copying", "converting"):
-            seen_rows.append(load["rows"])
-            if load["rows"] > 0:  # written by the load's heartbeat, once a second
-                break
-        time.sleep(0.05)
-    assert load.get("pid"), load
-    # Progress: rows copied, while the check still reads the file (its total not counted yet) or
-    # after it passed.
-    assert 0 < seen_rows[-1] <= KILLED_ROWS
-    assert load["total_rows"] in (None, KILLED_ROWS)
-    os.kill(load["pid"], signal.SIGKILL)
+    # Watch the load until it is copying into its staging table, then stop the worker's work horse
+    # (SIGSTOP: it can commit nothing more) and, once its database session is idle, kill it if the
+    # old rows are still what readers see. A machine fast enough to copy the whole file before the
+    # stop gets a file four times as large.
+    old_total = len(before)
+    for rows in (KILLED_ROWS, 4 * KILLED_ROWS):
+        big = tmp_path / f"big-{rows}.csv"
+        _write_big(str(big), rows)
+        put(big.read_bytes(), "big.csv", id=resource["id"])
+        deadline = time.monotonic() + 120
+        load: dict[str, Any] = {}
+        seen_rows = []
+        while time.monotonic() < deadline:
+            model.Session.expire_all()
+            check = call_action("cd3p_resource_check_show", {"ignore_auth": True}, id=resource["id"])
+            load = check["report"].get("load") or {}
+            if check["id"] != first["id"] and load.get("phase") in ("copying", "converting"):
+                seen_rows.append(load["rows"])
+                if load["rows"] > 0:  # written by the load's heartbeat, once a second
+                    break
+            time.sleep(0.05)
+        assert load.get("pid"), load
+        # Progress: rows copied, while the check still reads the file (its total not counted yet)
+        # or after it passed.
+        assert 0 < seen_rows[-1] <= rows
+        assert load["total_rows"] in (None, rows)
+        os.kill(load["pid"], signal.SIGSTOP)
+        poll(_datastore_quiet, 30, "the stopped load's session idle")
+        if _rows_shown(resource["id"]) in (None, old_total):  # the old table, or the swap under way
+            os.kill(load["pid"], signal.SIGKILL)
+            break
+        os.kill(load["pid"], signal.SIGCONT)  # too late: the copy had committed
+        first = wait_for_load(resource["id"], after=first["id"])
+        before, old_total = records(resource["id"]), rows
+    else:
+        pytest.fail("every copy committed before its worker could be stopped")
 
     # No half table: the old rows are all there is, and no staging table is left behind once
     # PostgreSQL has rolled back the killed process's transaction.
@@ -399,7 +438,7 @@ def test_a_killed_worker_leaves_the_old_table_and_a_retry_succeeds(
     call_action("cd3p_resource_check_run", {"user": partner["editor"]["name"]}, id=resource["id"])
     done = wait_for_load(resource["id"], after=dead["id"], timeout=240)["report"]["load"]
     assert done["state"] == "complete", done
-    assert done["rows"] == KILLED_ROWS
+    assert done["rows"] == rows
     result = call_action("datastore_search", resource_id=resource["id"], limit=1, sort="_id desc")
-    assert result["total"] == KILLED_ROWS
-    assert result["records"][0]["label"] == f"row {KILLED_ROWS - 1}"
+    assert result["total"] == rows
+    assert result["records"][0]["label"] == f"row {rows - 1}"
