@@ -70,3 +70,26 @@ def test_the_map_form_works_by_keyboard(page: Page, site_url: str, sources: dict
     page.wait_for_url(f"**/equity?indicator={chosen}&level=tract*")
     title = equity.show(chosen, "city")["indicator"]["title"]
     expect(page.locator(".cd3p-map-intro")).to_contain_text(title)
+
+
+IMPACT_PAGES = [
+    "/impact",
+    "/impact?measure=training_enrolled&level=council_district",
+    "/impact/programme/eastside-laptop-lending",
+    "/impact/programme/skills-lab",
+    "/organization/eastside-tech",
+]
+
+
+@pytest.fixture
+def impact(request: pytest.FixtureRequest, with_plugins: None) -> dict[str, Any]:
+    from tests.impact import world
+
+    return world.kept(request)
+
+
+@pytest.mark.parametrize("path", IMPACT_PAGES)
+def test_impact_pages_pass_axe(page: Page, site_url: str, impact: dict[str, Any], path: str) -> None:
+    page.goto(site_url + path)
+    page.wait_for_load_state("networkidle")
+    assert violations(page) == []
