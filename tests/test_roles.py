@@ -153,6 +153,21 @@ def _build() -> dict[str, Any]:
     w["ds_U"] = factories.Dataset(owner_org=w["U"]["id"], title="Lapsed public data")
     w["tier"] = factories.Dataset(owner_org=w["S"]["id"], title="Partner tier data", access_level="partners")
     assert w["tier"]["private"] is True
+
+    # Data requests of a registered user: new data for the City, and access to S's partner-tier data.
+    asker = {"user": w["registered"]["name"]}
+    w["data_request"] = call_action(
+        "cd3p_data_request_create", asker, title="Broadband by block", description="For Osborn"
+    )
+    w["access_request"] = call_action(
+        "cd3p_data_request_create",
+        asker,
+        kind="access",
+        title="Partner tier data",
+        description="Our district's rows",
+        dataset_id=w["tier"]["id"],
+        purpose="Planning",
+    )
     w["res_S"], w["res_U"], w["res_tier"] = (tract_table(w[k]) for k in ("ds_S", "ds_U", "tier"))
     return w
 
@@ -351,6 +366,26 @@ CD3P_EXPECTED: dict[str, set[str]] = {
     "cd3p_impact_summary": EVERYONE,
     "cd3p_programme_show:S": EVERYONE,
     "cd3p_programme_show:T": {role for role in ROLES if "package_show:partners" in EXPECTED[role]},
+    # Data requests (the registered user's): a new-data request for the City is public, and any
+    # logged-in user comments on it and follows it; an organization's admin claims it for their
+    # own organization (here S); closing an unclaimed one is a sysadmin's. An access request (to
+    # S's partner-tier data) is seen only by its requester, S's admins and sysadmins, and decided
+    # by S's admins; the requester reopens their own.
+    "cd3p_data_request_create": LOGGED_IN,
+    "cd3p_data_request_list": EVERYONE,
+    "cd3p_data_request_show": EVERYONE,
+    "cd3p_data_request_show:A": {"registered", "admin_signed", "sysadmin"},
+    "cd3p_data_request_update": {"registered", "sysadmin"},
+    "cd3p_data_request_assign": {"admin_signed", "sysadmin"},
+    "cd3p_data_request_assign:A": {"admin_signed", "sysadmin"},
+    "cd3p_data_request_close": SYSADMIN,
+    "cd3p_data_request_close:A": {"admin_signed", "sysadmin"},
+    "cd3p_data_request_reopen": {"registered", "sysadmin"},
+    "cd3p_data_request_reopen:A": {"registered", "admin_signed", "sysadmin"},
+    "cd3p_data_request_comment": LOGGED_IN,
+    "cd3p_data_request_comment:A": {"registered", "admin_signed", "sysadmin"},
+    "cd3p_data_request_follow": LOGGED_IN,
+    "cd3p_data_request_unfollow": LOGGED_IN,
 }
 
 
@@ -367,6 +402,9 @@ def _cd3p_data(w: dict[str, Any], check: str) -> dict[str, Any]:
         return {"id": w["res_" + check.partition(":")[2]]["id"]}
     if name == "cd3p_programme_show":
         return {"id": w["ds_S" if check.endswith(":S") else "tier"]["id"]}
+    if name.startswith("cd3p_data_request_") and not name.endswith(("create", "list")):
+        data = {"id": w["access_request" if check.endswith(":A") else "data_request"]["id"]}
+        return {**data, "organization_id": w["S"]["id"]} if name.endswith("assign") else data
     if name == "cd3p_agreement_status":
         return {"organization_id": w["S"]["id"]}
     return {"id": "current"}
@@ -391,4 +429,4 @@ def test_every_cd3p_auth_function_is_in_the_matrix() -> None:
 
 def test_matrix_size() -> None:
     """The size reported in the issues' closing notes."""
-    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED)) == (10, 35, 46)
+    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED)) == (10, 35, 61)

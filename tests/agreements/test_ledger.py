@@ -326,6 +326,9 @@ def test_migration_downgrades_and_upgrades(migrate_db_for: Any) -> None:
         "cd3p_resource_check",
         "cd3p_ledger_checkpoint",
         "cd3p_outcome",
+        "cd3p_data_request",
+        "cd3p_data_request_comment",
+        "cd3p_data_request_follower",
     }
     assert partners.active_agreement()["state"] == "active"  # usable again
 

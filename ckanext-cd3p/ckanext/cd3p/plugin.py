@@ -35,7 +35,7 @@ from ckanext.cd3p.impact import outcomes
 from ckanext.cd3p.ingestion import checks
 from ckanext.xloader.interfaces import IXloader
 
-FEATURES = ("catalog", "agreements", "indicators", "ingestion", "impact")
+FEATURES = ("catalog", "agreements", "indicators", "ingestion", "impact", "requests")
 
 # The checks before loading read a programme's tables as outcome reports (impact).
 checks.add_table_check(outcomes.table_check)

@@ -12,6 +12,7 @@ from ckanext.cd3p.agreements import model as _agreements  # noqa: F401 (the tabl
 from ckanext.cd3p.common.model import metadata
 from ckanext.cd3p.indicators import model as _indicators  # noqa: F401
 from ckanext.cd3p.ingestion import model as _ingestion  # noqa: F401
+from ckanext.cd3p.requests import model as _requests  # noqa: F401
 
 config = context.config
 if config.config_file_name:
