@@ -144,6 +144,7 @@ class Fingerprint:
         "(SELECT string_agg(state, ',' ORDER BY id) FROM cd3p_partner_application)",
         "(SELECT string_agg(state, ',' ORDER BY id) FROM cd3p_membership_request)",
         "(SELECT string_agg(state, ',' ORDER BY id) FROM cd3p_resource_check)",
+        "(SELECT string_agg(state || updated, ',' ORDER BY id) FROM cd3p_data_request)",
     )
 
     def __init__(self) -> None:
@@ -194,6 +195,12 @@ def _world() -> dict[str, Any]:
         acknowledge=True,
     )
     entry = call_action("cd3p_signature_list", site, organization_id=org["id"])["results"][0]
+    data_request = call_action(
+        "cd3p_data_request_create",
+        {"user": w["registered"]["name"]},
+        title="Broadband by block",
+        description="For Osborn",
+    )
     w.update(
         org=org,
         admin=admin,
@@ -204,6 +211,7 @@ def _world() -> dict[str, Any]:
         request=request_,
         entry=entry,
         agreement=agreement,
+        data_request=data_request,
     )
     return w
 
@@ -217,6 +225,7 @@ def _real(w: dict[str, Any], action: str, param: str) -> Any:
             ("cd3p_membership_request", w["request"]["id"]),
             ("cd3p_resource", w["resource"]["id"]),
             ("cd3p_signature", w["entry"]["id"]),
+            ("cd3p_data_request", w["data_request"]["id"]),
             ("cd3p_indicator_show", "households-without-broadband"),
             ("cd3p_place_show", "city"),
             ("cd3p_impact_place_show", "26163500100"),
@@ -233,6 +242,8 @@ def _real(w: dict[str, Any], action: str, param: str) -> Any:
         "agreement_id": w["agreement"]["id"],
         "resource_id": w["resource"]["id"],
         "package_id": w["dataset"]["id"],
+        "dataset_id": w["dataset"]["id"],
+        "duplicate_of": w["data_request"]["id"],
         "owner_org": w["org"]["id"],
         "group_id": w["org"]["id"],
         "user_id": w["registered"]["id"],
