@@ -59,6 +59,7 @@ import psycopg2
 from bench_indicators import (  # the same HTTP, percentiles, memory and staleness checks
     changed_since_start,
     get,
+    load,
     rss_mb,
     timed,
     wait_until_up,
@@ -428,12 +429,6 @@ def table(r: Result) -> str:
     return "\n".join(lines)
 
 
-def load(path: Path) -> Result:
-    raw = json.loads(path.read_text())
-    raw["rows"] = {k: tuple(v) for k, v in raw["rows"].items()}
-    return Result(**raw)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -459,7 +454,7 @@ def main() -> None:
     parser.add_argument("--report", type=Path, help="print saved results, measure nothing")
     args = parser.parse_args()
     if args.report:
-        print(table(load(args.report)))
+        print(table(load(args.report, Result)))
         return
     result = measure(args)
     print()

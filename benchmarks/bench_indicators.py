@@ -257,10 +257,11 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def load(path: Path) -> Result:
+def load(path: Path, kind: Any = None) -> Any:
+    """A result written with ``--json``: a :class:`Result` (or ``kind``, another benchmark's)."""
     raw = json.loads(path.read_text())
     raw["rows"] = {k: tuple(v) for k, v in raw["rows"].items()}
-    return Result(**raw)
+    return (kind or Result)(**raw)
 
 
 def main() -> None:
