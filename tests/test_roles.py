@@ -168,6 +168,23 @@ def _build() -> dict[str, Any]:
         dataset_id=w["tier"]["id"],
         purpose="Planning",
     )
+    # An access grant: S's organization-only dataset, opened to the registered user.
+    w["granted"] = factories.Dataset(
+        owner_org=w["S"]["id"], title="Granted data", access_level="organization"
+    )
+    asked = call_action(
+        "cd3p_data_request_create",
+        asker,
+        kind="access",
+        title="Granted data",
+        description="Rows",
+        dataset_id=w["granted"]["id"],
+        purpose="Planning",
+    )
+    call_action(
+        "cd3p_data_request_close", {"user": w["admin_signed"]["name"]}, id=asked["id"], outcome="fulfilled"
+    )
+    w["grant"] = call_action("cd3p_access_grant_list", {"user": w["registered"]["name"]})[0]
     w["res_S"], w["res_U"], w["res_tier"] = (tract_table(w[k]) for k in ("ds_S", "ds_U", "tier"))
     return w
 
@@ -386,6 +403,9 @@ CD3P_EXPECTED: dict[str, set[str]] = {
     "cd3p_data_request_comment:A": {"registered", "admin_signed", "sysadmin"},
     "cd3p_data_request_follow": LOGGED_IN,
     "cd3p_data_request_unfollow": LOGGED_IN,
+    # Access grants: each user lists what they may see of them; the dataset's admins revoke.
+    "cd3p_access_grant_list": LOGGED_IN,
+    "cd3p_access_grant_revoke:G": {"admin_signed", "sysadmin"},
 }
 
 
@@ -407,6 +427,8 @@ def _cd3p_data(w: dict[str, Any], check: str) -> dict[str, Any]:
         return {**data, "organization_id": w["S"]["id"]} if name.endswith("assign") else data
     if name == "cd3p_agreement_status":
         return {"organization_id": w["S"]["id"]}
+    if name == "cd3p_access_grant_revoke":
+        return {"id": w["grant"]["id"], "reason": "Test"}
     return {"id": "current"}
 
 
@@ -429,4 +451,4 @@ def test_every_cd3p_auth_function_is_in_the_matrix() -> None:
 
 def test_matrix_size() -> None:
     """The size reported in the issues' closing notes."""
-    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED)) == (10, 35, 61)
+    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED)) == (10, 35, 63)

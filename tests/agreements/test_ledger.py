@@ -329,6 +329,7 @@ def test_migration_downgrades_and_upgrades(migrate_db_for: Any) -> None:
         "cd3p_data_request",
         "cd3p_data_request_comment",
         "cd3p_data_request_follower",
+        "cd3p_access_grant",
     }
     assert partners.active_agreement()["state"] == "active"  # usable again
 

@@ -33,6 +33,7 @@ from ckanext.cd3p.catalog import search, visibility
 from ckanext.cd3p.common import partners
 from ckanext.cd3p.impact import outcomes
 from ckanext.cd3p.ingestion import checks
+from ckanext.cd3p.requests import grants
 from ckanext.xloader.interfaces import IXloader
 
 FEATURES = ("catalog", "agreements", "indicators", "ingestion", "impact", "requests")
@@ -161,13 +162,18 @@ class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels):
         visibility.hide_steward_in_results(search_results.get("results", []))
         return search.label_facets(search_results)
 
-    # IPermissionLabels: CKAN's labels, plus the partner tier (common/partners.py)
+    # IPermissionLabels: CKAN's labels, plus the partner tier (common/partners.py) and access
+    # grants (requests/grants.py)
     def get_dataset_labels(self, dataset_obj: Any) -> list[str]:
-        return super().get_dataset_labels(dataset_obj) + partners.partner_dataset_labels(dataset_obj)
+        return (
+            super().get_dataset_labels(dataset_obj)
+            + partners.partner_dataset_labels(dataset_obj)
+            + grants.dataset_labels(dataset_obj)
+        )
 
     def get_user_dataset_labels(self, user_obj: Any) -> list[str]:
         labels = super().get_user_dataset_labels(user_obj)
-        return labels + partners.partner_user_labels(user_obj, labels)
+        return labels + partners.partner_user_labels(user_obj, labels) + grants.user_labels(user_obj)
 
     # IXloader: the check job screens, then loads in one transaction, in xloader's place (ingestion)
     def can_upload(self, resource_id: str) -> bool:

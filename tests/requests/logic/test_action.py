@@ -260,16 +260,14 @@ class TestAccessRequests:
                     with pytest.raises(tk.NotAuthorized):
                         act(action, w[user], id=request["id"], text="Me too")
 
-    def test_declined_or_duplicate_but_not_yet_fulfilled(self, w: dict[str, Any]) -> None:
+    def test_declined_or_duplicate_and_fulfilled_only_for_an_acknowledging_requester(
+        self, w: dict[str, Any]
+    ) -> None:
         request = _access(w)
-        with pytest.raises(tk.ValidationError, match="blocked on access grants") as error:
-            act(
-                "cd3p_data_request_close",
-                w["admin"],
-                id=request["id"],
-                outcome="fulfilled",
-                dataset_id=w["closed"]["id"],
-            )
+        with pytest.raises(
+            tk.ValidationError, match="not acknowledged the active Data Sharing Agreement"
+        ) as error:
+            act("cd3p_data_request_close", w["admin"], id=request["id"], outcome="fulfilled")
         assert _errors(error) == {"outcome"}
         with pytest.raises(tk.ValidationError) as error:
             act("cd3p_data_request_assign", w["sysadmin"], id=request["id"], organization_id=w["other"]["id"])

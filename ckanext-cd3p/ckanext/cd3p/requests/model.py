@@ -84,3 +84,22 @@ class DataRequestFollower(model.Base, model.Dictizable):
     request_id = sa.Column(sa.UnicodeText, primary_key=True)
     user_id = sa.Column(sa.UnicodeText, primary_key=True, index=True)
     created = sa.Column(sa.DateTime(timezone=True), nullable=False, default=model.utcnow)
+
+
+class AccessGrant(model.Base, model.Dictizable):
+    """Read access to one dataset for one user, from an approved access request, until ``expires``
+    or until ``revoked`` (``requests/grants.py`` holds the one rule of which grants stand)."""
+
+    __tablename__ = "cd3p_access_grant"
+
+    id = sa.Column(sa.UnicodeText, primary_key=True, default=make_uuid)
+    dataset_id = sa.Column(sa.UnicodeText, nullable=False, index=True)
+    user_id = sa.Column(sa.UnicodeText, nullable=False, index=True)
+    user_name = sa.Column(sa.UnicodeText, nullable=False)
+    request_id = sa.Column(sa.UnicodeText, nullable=False)
+    granted_by = sa.Column(sa.UnicodeText, nullable=False)
+    created = sa.Column(sa.DateTime(timezone=True), nullable=False, default=model.utcnow)
+    expires = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    revoked = sa.Column(sa.DateTime(timezone=True))
+    revoked_by = sa.Column(sa.UnicodeText)
+    revoke_reason = sa.Column(sa.UnicodeText)

@@ -19,21 +19,19 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.types import Context, DataDict
 
+from ckanext.cd3p.agreements import ledger
+from ckanext.cd3p.agreements.model import Agreement
 from ckanext.cd3p.common import actions, inputs
 from ckanext.cd3p.common.model import utcnow
-from ckanext.cd3p.requests import rules
+from ckanext.cd3p.requests import grants, rules
 from ckanext.cd3p.requests.logic import schema
 from ckanext.cd3p.requests.model import (
     OPEN_STATES,
     OUTCOMES,
+    AccessGrant,
     DataRequest,
     DataRequestComment,
     DataRequestFollower,
-)
-
-GRANTS_COME_NEXT = (
-    "An access request cannot be fulfilled yet: approving one creates an access grant, and grants "
-    "come next (blocked on access grants). Decline it, or close it as a duplicate."
 )
 
 
@@ -307,9 +305,9 @@ def cd3p_data_request_close(context: Context, data_dict: DataDict) -> dict[str, 
     row = _row(data["id"])
     _still_open(row)
     outcome = data["outcome"]
-    needs = {"fulfilled": "dataset_id", "declined": "reason", "duplicate": "duplicate_of"}[outcome]
     if outcome == "fulfilled" and row.kind == "access":
-        raise tk.ValidationError({"outcome": [tk._(GRANTS_COME_NEXT)]})
+        return _approve(context, row)
+    needs = {"fulfilled": "dataset_id", "declined": "reason", "duplicate": "duplicate_of"}[outcome]
     if not data.get(needs):
         raise tk.ValidationError({needs: [tk._("Missing value")]})
     if outcome == "fulfilled":
@@ -338,6 +336,30 @@ def cd3p_data_request_close(context: Context, data_dict: DataDict) -> dict[str, 
     row.closed = utcnow()
     row.closed_by = actions.actor(context).name
     return _changed(context, row)
+
+
+def _approve(context: Context, row: DataRequest) -> dict[str, Any]:
+    """An access request fulfilled: its requester, who must have acknowledged the active Data
+    Sharing Agreement, gets a grant of read access to the dataset (``requests/grants.py``)."""
+    requester = rules.user(row.requester_name)
+    if requester is None:
+        raise tk.ValidationError({"id": [tk._("The requester's account is no longer active")]})
+    pkg = model.Package.get(row.dataset_id or "")
+    if pkg is None or pkg.state != "active":
+        raise tk.ValidationError({"id": [tk._("The dataset asked for no longer exists")]})
+    active = Agreement.active()
+    if active is None or not ledger.has_acknowledged(requester.id, active.id):
+        raise tk.ValidationError(
+            {"outcome": [tk._("The requester has not acknowledged the active Data Sharing Agreement yet")]}
+        )
+    grant = grants.grant(pkg.id, requester, row.id, actions.actor(context).name)
+    row.fulfilled_dataset_id = pkg.id
+    row.state = "fulfilled"
+    row.closed = grant.created
+    row.closed_by = grant.granted_by
+    result = _changed(context, row)
+    grants.forget_memo()
+    return result
 
 
 def cd3p_data_request_reopen(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -414,3 +436,72 @@ def cd3p_data_request_unfollow(context: Context, data_dict: DataDict) -> dict[st
     actions.Session.delete(following)
     actions.commit(context)
     return _dict(row, _followers([row.id]).get(row.id, 0))
+
+
+# --- access grants ---------------------------------------------------------------------------------
+
+
+def _grant_dict(row: AccessGrant, names: dict[str, str]) -> dict[str, Any]:
+    out = row.as_dict()
+    out["dataset_name"] = names.get(row.dataset_id)
+    out["standing"] = row.revoked is None and row.expires > utcnow()
+    return out
+
+
+@tk.side_effect_free
+def cd3p_access_grant_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """Access grants, newest first: the caller's own, those of datasets of the organizations they
+    administer, and every one for sysadmins.
+
+    :param dataset_id: only this dataset's (id or name)
+    :param mine: only the caller's own
+    :param standing: only those that stand (not revoked, not expired)
+    :returns: each grant's ``id``, ``dataset_id``, ``dataset_name``, ``user_id``, ``user_name``,
+        ``request_id``, ``granted_by``, ``created``, ``expires``, ``revoked``, ``revoked_by``,
+        ``revoke_reason`` and ``standing``
+    """
+    tk.check_access("cd3p_access_grant_list", context, data_dict)
+    data = actions.validate(data_dict, schema.access_grant_list(), context)
+    user = actions.actor(context)
+    query = actions.Session.query(AccessGrant)
+    if not user.sysadmin:
+        administered = sa.select(model.Package.id).where(
+            model.Package.owner_org.in_(rules.admin_org_ids(user.id))
+        )
+        query = query.filter(sa.or_(AccessGrant.user_id == user.id, AccessGrant.dataset_id.in_(administered)))
+    if data.get("mine"):
+        query = query.filter(AccessGrant.user_id == user.id)
+    if data.get("standing"):
+        query = query.filter(grants.standing())
+    if data.get("dataset_id"):
+        pkg = model.Package.get(inputs.text_id(data["dataset_id"]) or "")
+        query = query.filter(AccessGrant.dataset_id == (pkg.id if pkg is not None else data["dataset_id"]))
+    rows = query.order_by(AccessGrant.created.desc()).limit(1000).all()
+    ids = {r.dataset_id for r in rows}
+    names = dict(
+        actions.Session.query(model.Package.id, model.Package.name).filter(model.Package.id.in_(ids))
+    )
+    return [_grant_dict(r, names) for r in rows]
+
+
+def cd3p_access_grant_revoke(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Ends a grant now: its user loses access at once (the admins of the dataset's organization;
+    sysadmins).
+
+    :param id: the grant's id
+    :param reason: why (the grantee and the ledger of decisions keep it)
+    """
+    tk.check_access("cd3p_access_grant_revoke", context, data_dict)
+    data = actions.validate(data_dict, schema.access_grant_revoke(), context)
+    row = grants.get(data["id"])
+    if row is None:
+        raise tk.ObjectNotFound(tk._("Access grant not found: {id}").format(id=data["id"]))
+    if row.revoked is not None:
+        raise tk.ValidationError({"id": [tk._("This grant was revoked already")]})
+    row.revoked = utcnow()
+    row.revoked_by = actions.actor(context).name
+    row.revoke_reason = data["reason"]
+    actions.commit(context)
+    grants.forget_memo()
+    pkg = model.Package.get(row.dataset_id)
+    return _grant_dict(row, {row.dataset_id: pkg.name} if pkg is not None else {})

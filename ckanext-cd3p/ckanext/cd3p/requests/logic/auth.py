@@ -15,7 +15,7 @@ from ckan.plugins import toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
 from ckanext.cd3p.common import auth, inputs
-from ckanext.cd3p.requests import rules
+from ckanext.cd3p.requests import grants, rules
 
 
 def _seen(context: Context, data_dict: DataDict | None, login: bool = True) -> AuthResult:
@@ -126,3 +126,29 @@ def cd3p_data_request_follow(context: Context, data_dict: DataDict | None) -> Au
 def cd3p_data_request_unfollow(context: Context, data_dict: DataDict | None) -> AuthResult:
     """Any logged-in user who may see the request."""
     return _seen(context, data_dict)
+
+
+# --- access grants ---------------------------------------------------------------------------------
+
+
+def cd3p_access_grant_list(context: Context, data_dict: DataDict | None) -> AuthResult:
+    """Any logged-in user: the list holds their own grants, those of the datasets of the
+    organizations they administer, and every grant for sysadmins."""
+    return auth.logged_in(context)
+
+
+def cd3p_access_grant_revoke(context: Context, data_dict: DataDict | None) -> AuthResult:
+    """Sysadmins, and the admins of the organization that owns the granted dataset."""
+    denied = auth.logged_in(context)
+    if not denied["success"]:
+        return denied
+    row = grants.get((data_dict or {}).get("id"))
+    if row is None:
+        return auth.refuse(tk._("Access grant not found"))
+    found = rules.user(context.get("user"))
+    pkg = model.Package.get(row.dataset_id)
+    if found is not None and (
+        found.sysadmin or (pkg is not None and rules.is_admin(found.name, pkg.owner_org))
+    ):
+        return auth.ALLOWED
+    return auth.refuse(tk._("Only the admins of the dataset's organization can revoke its grants"))

@@ -74,4 +74,17 @@ def data_request_comment() -> Schema:
     return {"id": [cd3p_required_text], "text": [cd3p_required_text, max_length(TEXT_LENGTH)]}
 
 
+@validator_args
+def access_grant_list(ignore_missing: Validator) -> Schema:
+    return {
+        "dataset_id": [ignore_missing, cd3p_text, stripped],
+        "mine": [ignore_missing, cd3p_bool],
+        "standing": [ignore_missing, cd3p_bool],
+    }
+
+
+def access_grant_revoke() -> Schema:
+    return {"id": [cd3p_required_text], "reason": [cd3p_required_text, max_length(TEXT_LENGTH)]}
+
+
 data_request_show = data_request_reopen = data_request_follow = data_request_unfollow = common.by_id

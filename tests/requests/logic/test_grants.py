@@ -1,0 +1,141 @@
+"""Access grants: approving an access request opens the dataset to its requester (search, page,
+DataStore, download) and to nobody else, until the grant expires or is revoked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from ckan.plugins import toolkit as tk
+from ckan.tests.helpers import call_action
+from freezegun import freeze_time
+
+from ckanext.cd3p import config
+from tests import factories, partners
+from tests.web import Browser, person
+
+pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+
+
+def _as(user: dict[str, Any] | None) -> dict[str, Any]:
+    return {"user": user["name"] if user else "", "ignore_auth": False}
+
+
+def act(action: str, user: dict[str, Any] | None, **data: Any) -> Any:
+    return call_action(action, _as(user), **data)
+
+
+@pytest.fixture
+def w(agreement: dict[str, Any]) -> dict[str, Any]:
+    """A signed partner's organization-only dataset with a DataStore table, its admin, a resident
+    who asks for access (and acknowledged the agreement), and a neighbour who did not ask."""
+    world: dict[str, Any] = {"admin": factories.User(), "resident": person(), "neighbour": person()}
+    partners.acknowledge(world["resident"])
+    world["org"] = partners.organization(world["admin"], title="Eastside Connect")
+    world["closed"] = factories.Dataset(
+        owner_org=world["org"]["id"], title="Device recipients", access_level="organization"
+    )
+    world["resource"] = factories.Resource(package_id=world["closed"]["id"], url="http://example.com/r.csv")
+    call_action(
+        "datastore_create",
+        resource_id=world["resource"]["id"],
+        force=True,
+        fields=[{"id": "tract", "type": "text"}, {"id": "devices", "type": "int"}],
+        records=[{"tract": "26163500100", "devices": 40}],
+    )
+    return world
+
+
+def _approve(w: dict[str, Any]) -> dict[str, Any]:
+    request = act(
+        "cd3p_data_request_create",
+        w["resident"],
+        kind="access",
+        title="Device recipients",
+        description="Our district's rows",
+        dataset_id=w["closed"]["name"],
+        purpose="Plan next year's device drive",
+    )
+    return act("cd3p_data_request_close", w["admin"], id=request["id"], outcome="fulfilled")
+
+
+def reads(user: dict[str, Any], w: dict[str, Any]) -> dict[str, bool]:
+    """What the user can reach of the dataset: search, page (package_show), the DataStore."""
+
+    def allowed(action: str, **data: Any) -> bool:
+        try:
+            act(action, user, **data)
+        except tk.NotAuthorized:
+            return False
+        return True
+
+    found = act("package_search", user, q=f"id:{w['closed']['id']}", include_private=True)["count"]
+    return {
+        "search": found == 1,
+        "page": allowed("package_show", id=w["closed"]["id"]),
+        "datastore": allowed("datastore_search", resource_id=w["resource"]["id"]),
+    }
+
+
+NOTHING = {"search": False, "page": False, "datastore": False}
+EVERYTHING = {"search": True, "page": True, "datastore": True}
+
+
+def test_an_approved_request_opens_the_dataset_to_its_requester_only(app: Any, w: dict[str, Any]) -> None:
+    assert reads(w["resident"], w) == NOTHING
+    closed = _approve(w)
+    assert (closed["state"], closed["fulfilled_dataset_id"]) == ("fulfilled", w["closed"]["id"])
+
+    assert reads(w["resident"], w) == EVERYTHING
+    assert reads(w["neighbour"], w) == NOTHING
+    rows = act("datastore_search", w["resident"], resource_id=w["resource"]["id"])["records"]
+    assert [r["tract"] for r in rows] == ["26163500100"]
+    # The dataset's page, through the web, for the grantee; a 404 for the neighbour.
+    assert Browser(app, w["resident"]).get(f"/dataset/{w['closed']['name']}").status_code == 200
+    assert Browser(app, w["neighbour"]).get(f"/dataset/{w['closed']['name']}").status_code == 404
+
+    (grant,) = act("cd3p_access_grant_list", w["resident"], mine=True)
+    assert (grant["dataset_name"], grant["user_name"], grant["standing"]) == (
+        w["closed"]["name"],
+        w["resident"]["name"],
+        True,
+    )
+    lasts = dt.datetime.fromisoformat(grant["expires"]) - dt.datetime.fromisoformat(grant["created"])
+    assert lasts == dt.timedelta(days=config.grant_days()) == dt.timedelta(days=365)
+    assert [g["id"] for g in act("cd3p_access_grant_list", w["admin"])] == [grant["id"]]
+    assert act("cd3p_access_grant_list", w["neighbour"]) == []
+
+
+def test_a_revoked_grant_stops_access_at_once(w: dict[str, Any]) -> None:
+    _approve(w)
+    (grant,) = act("cd3p_access_grant_list", w["admin"])
+    with pytest.raises(tk.NotAuthorized):
+        act("cd3p_access_grant_revoke", w["resident"], id=grant["id"], reason="mine")
+    with pytest.raises(tk.ValidationError) as error:
+        act("cd3p_access_grant_revoke", w["admin"], id=grant["id"], reason=" ")
+    assert set(error.value.error_dict) == {"reason"}
+
+    revoked = act("cd3p_access_grant_revoke", w["admin"], id=grant["id"], reason="The project ended")
+    assert (revoked["standing"], revoked["revoked_by"], revoked["revoke_reason"]) == (
+        False,
+        w["admin"]["name"],
+        "The project ended",
+    )
+    assert reads(w["resident"], w) == NOTHING
+    with pytest.raises(tk.ValidationError):
+        act("cd3p_access_grant_revoke", w["admin"], id=grant["id"], reason="again")
+    with pytest.raises(tk.NotAuthorized, match="not found"):
+        act("cd3p_access_grant_revoke", w["admin"], id="no-such-grant", reason="x")
+
+
+def test_an_expired_grant_stops_access(w: dict[str, Any]) -> None:
+    _approve(w)
+    assert reads(w["resident"], w) == EVERYTHING
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=config.grant_days(), hours=1)
+    with freeze_time(later):
+        assert reads(w["resident"], w) == NOTHING
+        (grant,) = act("cd3p_access_grant_list", w["resident"])
+        assert grant["standing"] is False
+        assert act("cd3p_access_grant_list", w["resident"], standing=True) == []
+    assert reads(w["resident"], w) == EVERYTHING  # before its expiry, it stands
