@@ -398,6 +398,8 @@ def _fill(rule: Any, w: dict[str, Any], value: str | None = None, bad: str | Non
         real["id"] = "households-without-broadband"  # a real indicator: its page renders
     if rule.rule.startswith("/equity/place"):
         real["id"] = "26163500100"
+    if rule.rule.startswith("/data-requests"):
+        real["id"] = w["data_request"]["id"]  # a real request: its page and forms are reached
     path = rule.rule
     for name in rule.arguments:
         filled = value if name == bad and value is not None else str(real.get(name, MISSING_ID))
