@@ -25,6 +25,7 @@ from ckanext.cd3p.common import geography, pages
 from ckanext.cd3p.indicators.model import IndicatorSource
 from ckanext.cd3p.ingestion.model import ResourceCheck
 from ckanext.cd3p.plugin import Cd3pPlugin
+from ckanext.cd3p.requests.model import DataRequest, DataRequestComment, DataRequestFollower
 from tests import factories, partners
 from tests.web import PASSWORD, Browser, field_error, is_login_redirect, person, soup, text
 
@@ -1066,6 +1067,18 @@ def _world() -> dict[str, Any]:
         )
     )
     model.Session.commit()
+    # The data requests' forms: an open request of the user (the org's admin follows it), and a
+    # closed one to reopen.
+    w["data_request"] = call_action(
+        "cd3p_data_request_create", {"user": w["user"]["name"]}, title="Broadband by block", description="D"
+    )
+    call_action("cd3p_data_request_follow", {"user": w["admin"]["name"]}, id=w["data_request"]["id"])
+    closed = call_action(
+        "cd3p_data_request_create", {"user": w["user"]["name"]}, title="Old", description="D"
+    )
+    w["closed_request"] = call_action(
+        "cd3p_data_request_close", {"user": site()["user"]}, id=closed["id"], outcome="declined", reason="No"
+    )
     return w
 
 
@@ -1079,6 +1092,9 @@ def _snapshot() -> tuple[Any, ...]:
         sorted((c.fingerprint, c.state) for c in model.Session.query(ResourceCheck)),
         sorted(s.id for s in model.Session.query(IndicatorSource)),
         call_action("package_show", id="csrf-survey")["contains_personal_data"],
+        sorted((r.id, r.state, r.title, r.updated) for r in model.Session.query(DataRequest)),
+        model.Session.query(DataRequestComment).count(),
+        model.Session.query(DataRequestFollower).count(),
     )
 
 
@@ -1173,6 +1189,30 @@ POSTS: dict[str, Callable[[dict[str, Any]], tuple[str, str, dict[str, Any]]]] = 
         {"reason": "Not personal: a test"},
     ),
     "cd3p_equity.admin_sources": lambda w: ("sysadmin", "/ckan-admin/indicator-sources", SOURCE_FORM),
+    "cd3p_requests.new": lambda w: ("user", "/data-requests/new", {"title": "T", "description": "D"}),
+    "cd3p_requests.edit": lambda w: (
+        "user",
+        f"/data-requests/{w['data_request']['id']}/edit",
+        {"title": "Changed", "description": "D"},
+    ),
+    "cd3p_requests.comment": lambda w: (
+        "user",
+        f"/data-requests/{w['data_request']['id']}/comment",
+        {"text": "Hi"},
+    ),
+    "cd3p_requests.follow": lambda w: ("user", f"/data-requests/{w['data_request']['id']}/follow", {}),
+    "cd3p_requests.unfollow": lambda w: ("admin", f"/data-requests/{w['data_request']['id']}/unfollow", {}),
+    "cd3p_requests.assign": lambda w: (
+        "admin",
+        f"/data-requests/{w['data_request']['id']}/assign",
+        {"organization_id": w["org"]["id"]},
+    ),
+    "cd3p_requests.close": lambda w: (
+        "sysadmin",
+        f"/data-requests/{w['data_request']['id']}/close",
+        {"outcome": "declined", "reason": "No"},
+    ),
+    "cd3p_requests.reopen": lambda w: ("sysadmin", f"/data-requests/{w['closed_request']['id']}/reopen", {}),
     "cd3p_equity.admin_source_delete": lambda w: (
         "sysadmin",
         "/ckan-admin/indicator-sources/registered-source/delete",

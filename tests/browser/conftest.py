@@ -7,7 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from ckan.plugins import toolkit as tk
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.web import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 # Without these, Chromium tries to reach Google's services, which this network refuses.
@@ -37,6 +39,29 @@ def page(browser: Browser) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
+    """Browser contexts (separate cookie jars, one per person), closed after the test."""
+    opened: list[BrowserContext] = []
+    yield opened
+    for context in opened:
+        context.close()
+
+
+def log_in(browser: Browser, contexts: list[BrowserContext], site_url: str, name: str) -> Page:
+    """A new browser context in which the user logged in through the login form (PASSWORD)."""
+    context = browser.new_context()
+    context.set_default_timeout(20_000)
+    contexts.append(context)
+    page = context.new_page()
+    page.goto(site_url + "/user/login")
+    page.fill("#field-login", name)
+    page.fill("#field-password", PASSWORD)
+    page.get_by_role("button", name="Login").click()
+    expect(page).not_to_have_url(site_url + "/user/login")
+    return page
 
 
 @pytest.fixture

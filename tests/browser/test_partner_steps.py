@@ -4,27 +4,18 @@ xloader worker loads into the DataStore."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from ckan.tests.helpers import call_action
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
 from tests import factories, partners
+from tests.browser.conftest import log_in
 from tests.helpers import wait_for_xloader
+from tests.web import PASSWORD
 
-PASSWORD = "correct-horse-123"
 CSV = "neighborhood,laptops_lent,households\nBrightmoor,120,4310\nChadsey Condon,85,5120\nOsborn,143,6450\n"
-
-
-@pytest.fixture
-def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
-    """Browser contexts (separate cookie jars), closed after the test."""
-    opened: list[BrowserContext] = []
-    yield opened
-    for context in opened:
-        context.close()
 
 
 @pytest.fixture
@@ -32,19 +23,6 @@ def sysadmin(clean_db: None) -> dict[str, Any]:
     """A sysadmin who logs in with PASSWORD; its API token is the one the xloader_token fixture
     hands to the worker."""
     return factories.SysadminWithToken(name="city-admin", password=PASSWORD)
-
-
-def log_in(browser: Browser, contexts: list[BrowserContext], site_url: str, name: str) -> Page:
-    context = browser.new_context()
-    context.set_default_timeout(20_000)
-    contexts.append(context)
-    page = context.new_page()
-    page.goto(site_url + "/user/login")
-    page.fill("#field-login", name)
-    page.fill("#field-password", PASSWORD)
-    page.get_by_role("button", name="Login").click()
-    expect(page).not_to_have_url(site_url + "/user/login")
-    return page
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "clean_datastore")
