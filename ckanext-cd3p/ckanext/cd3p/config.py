@@ -41,6 +41,7 @@ demo_user: Callable[[], str] = _option("ckanext.cd3p.demo.user")
 # whether ledger entries store the signer's IP address.
 grace_days: Callable[[], int] = _option("ckanext.cd3p.agreement.grace_days")
 grant_days: Callable[[], int] = _option("ckanext.cd3p.requests.grant_days")
+requests_hourly_limit: Callable[[], int] = _option("ckanext.cd3p.requests.hourly_limit")
 record_client_ip: Callable[[], bool] = _option("ckanext.cd3p.agreement.record_client_ip")
 
 # Whether applicants, organization admins and sysadmins are e-mailed (through CKAN's smtp.*).

@@ -446,3 +446,21 @@ class TestRefusals:
                 act("cd3p_data_request_comment", w["neighbour"], id=request["id"], text=text)
             assert _errors(error) == {"text"}
         assert _show(w, request)["comments"] == []
+
+
+@pytest.mark.ckan_config("ckanext.cd3p.requests.hourly_limit", 3)
+def test_a_user_may_post_so_many_requests_and_comments_an_hour(w: dict[str, Any]) -> None:
+    first = _new(w)
+    _new(w, title="Second")
+    act("cd3p_data_request_comment", w["resident"], id=first["id"], text="Third post")
+    with pytest.raises(tk.ValidationError, match="this hour") as error:
+        _new(w, title="Fourth")
+    assert _errors(error) == {"limit"}
+    with pytest.raises(tk.ValidationError, match="this hour"):
+        act("cd3p_data_request_comment", w["resident"], id=first["id"], text="Fifth")
+    listed = act("cd3p_data_request_list", w["sysadmin"], mine=False)
+    assert {r["title"] for r in listed["results"]} == {"Broadband subscriptions by block", "Second"}
+    # Another user, and a sysadmin, are not held by the resident's count.
+    _new(w, user="neighbour")
+    for n in range(4):
+        _new(w, user="sysadmin", title=f"City {n}")

@@ -23,7 +23,7 @@ from ckanext.cd3p.agreements import ledger
 from ckanext.cd3p.agreements.model import Agreement
 from ckanext.cd3p.common import actions, inputs
 from ckanext.cd3p.common.model import utcnow
-from ckanext.cd3p.requests import grants, rules
+from ckanext.cd3p.requests import grants, limits, rules
 from ckanext.cd3p.requests.logic import schema
 from ckanext.cd3p.requests.model import (
     OPEN_STATES,
@@ -117,6 +117,7 @@ def cd3p_data_request_create(context: Context, data_dict: DataDict) -> dict[str,
     tk.check_access("cd3p_data_request_create", context, data_dict)
     data = actions.validate(data_dict, schema.data_request_create(), context)
     user = actions.actor(context)
+    limits.spend(user)
     addressed_to = None
     dataset_id = None
     if data["kind"] == "new_data":
@@ -391,6 +392,7 @@ def cd3p_data_request_comment(context: Context, data_dict: DataDict) -> dict[str
     data = actions.validate(data_dict, schema.data_request_comment(), context)
     row = _row(data["id"])
     user = actions.actor(context)
+    limits.spend(user)
     comment = DataRequestComment(
         request_id=row.id, author_id=user.id, author_name=user.name, text=data["text"]
     )
