@@ -7,11 +7,11 @@ import re
 from typing import Any
 
 import pytest
-from ckan.tests.helpers import call_action
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from tests import factories, partners
+from tests import partners
 from tests.browser.conftest import log_in
+from tests.requests.world import closed_dataset
 from tests.web import person
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "clean_datastore")
@@ -22,20 +22,7 @@ def w(agreement: dict[str, Any]) -> dict[str, Any]:
     world: dict[str, Any] = {"admin": person(), "resident": person()}
     partners.acknowledge(world["resident"])
     world["org"] = partners.organization(world["admin"], title="Eastside Connect")
-    world["closed"] = factories.Dataset(
-        owner_org=world["org"]["id"],
-        name="device-recipients",
-        title="Device recipients",
-        access_level="organization",
-    )
-    world["resource"] = factories.Resource(package_id=world["closed"]["id"], url="http://example.com/r.csv")
-    call_action(
-        "datastore_create",
-        resource_id=world["resource"]["id"],
-        force=True,
-        fields=[{"id": "tract", "type": "text"}, {"id": "devices", "type": "int"}],
-        records=[{"tract": "26163500100", "devices": 40}],
-    )
+    world["closed"], world["resource"] = closed_dataset(world["org"], name="device-recipients")
     return world
 
 

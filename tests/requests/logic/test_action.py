@@ -7,21 +7,13 @@ from typing import Any
 
 import pytest
 from ckan.plugins import toolkit as tk
-from ckan.tests.helpers import call_action
 
 from tests import factories, partners
+from tests.requests.world import act
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db")
 
 MISSING = "no-such-request"
-
-
-def _as(user: dict[str, Any] | None) -> dict[str, Any]:
-    return {"user": user["name"] if user else "", "ignore_auth": False}
-
-
-def act(action: str, user: dict[str, Any] | None, **data: Any) -> Any:
-    return call_action(action, _as(user), **data)
 
 
 @pytest.fixture

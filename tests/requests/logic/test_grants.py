@@ -8,22 +8,14 @@ from typing import Any
 
 import pytest
 from ckan.plugins import toolkit as tk
-from ckan.tests.helpers import call_action
 from freezegun import freeze_time
 
 from ckanext.cd3p import config
 from tests import factories, partners
+from tests.requests.world import act, closed_dataset
 from tests.web import Browser, person
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
-
-
-def _as(user: dict[str, Any] | None) -> dict[str, Any]:
-    return {"user": user["name"] if user else "", "ignore_auth": False}
-
-
-def act(action: str, user: dict[str, Any] | None, **data: Any) -> Any:
-    return call_action(action, _as(user), **data)
 
 
 @pytest.fixture
@@ -33,17 +25,7 @@ def w(agreement: dict[str, Any]) -> dict[str, Any]:
     world: dict[str, Any] = {"admin": factories.User(), "resident": person(), "neighbour": person()}
     partners.acknowledge(world["resident"])
     world["org"] = partners.organization(world["admin"], title="Eastside Connect")
-    world["closed"] = factories.Dataset(
-        owner_org=world["org"]["id"], title="Device recipients", access_level="organization"
-    )
-    world["resource"] = factories.Resource(package_id=world["closed"]["id"], url="http://example.com/r.csv")
-    call_action(
-        "datastore_create",
-        resource_id=world["resource"]["id"],
-        force=True,
-        fields=[{"id": "tract", "type": "text"}, {"id": "devices", "type": "int"}],
-        records=[{"tract": "26163500100", "devices": 40}],
-    )
+    world["closed"], world["resource"] = closed_dataset(world["org"])
     return world
 
 

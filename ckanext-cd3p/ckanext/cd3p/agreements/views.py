@@ -20,10 +20,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from functools import partial
 from typing import Any
 
-from ckan.lib.pagination import Page
 from ckan.plugins import toolkit as tk
 from ckan.types import Response
 
@@ -309,14 +307,7 @@ def _ledger_page(query: dict[str, Any], endpoint: str, params: dict[str, Any]) -
         found, filter_errors = {"count": 0, "results": []}, e.error_summary
     except tk.ObjectNotFound as e:
         found, filter_errors = {"count": 0, "results": []}, {tk._("Organization"): str(e)}
-    pager = Page(
-        collection=found["results"],
-        page=page_number,
-        url=partial(pages.pager_url, endpoint, params),
-        item_count=found["count"],
-        items_per_page=pages.PAGE_SIZE,
-    )
-    pager.items = found["results"]
+    pager = pages.pager(found, endpoint, params, page_number)
     return {
         "entries": found["results"],
         "count": found["count"],
@@ -489,14 +480,7 @@ def _render_partner_queue(**extra: Any) -> str:
     if state != "all":
         query["state"] = state
     found = pages.call("cd3p_partner_application_list", query)
-    pager = Page(
-        collection=found["results"],
-        page=page_number,
-        url=partial(pages.pager_url, "cd3p.admin_partners", {"state": state}),
-        item_count=found["count"],
-        items_per_page=pages.PAGE_SIZE,
-    )
-    pager.items = found["results"]
+    pager = pages.pager(found, "cd3p.admin_partners", {"state": state}, page_number)
     extra_vars = {
         "applications": found["results"],
         "count": found["count"],

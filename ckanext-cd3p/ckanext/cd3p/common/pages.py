@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+from ckan.lib.pagination import Page
 from ckan.plugins import toolkit as tk
 from ckan.types import Context, Response
 from flask import Blueprint, current_app, make_response
@@ -119,6 +121,20 @@ def page_number() -> int:
         return min(max(int(tk.request.args.get("page", 1)), 1), MAX_PAGE)
     except ValueError:
         return 1
+
+
+def pager(found: dict[str, Any], endpoint: str, params: dict[str, Any], page: int) -> Page:
+    """The pager of one page of a list action's ``results`` (of ``count`` in all), whose links keep
+    the list's filters (``params``)."""
+    paged = Page(
+        collection=found["results"],
+        page=page,
+        url=partial(pager_url, endpoint, params),
+        item_count=found["count"],
+        items_per_page=PAGE_SIZE,
+    )
+    paged.items = found["results"]
+    return paged
 
 
 def pager_url(endpoint: str, params: dict[str, Any], page: int | None = None, **_ignored: Any) -> str:

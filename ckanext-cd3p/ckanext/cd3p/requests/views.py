@@ -17,10 +17,8 @@ Routes:
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
-from ckan.lib.pagination import Page
 from ckan.plugins import toolkit as tk
 from ckan.types import Response
 
@@ -85,14 +83,7 @@ def request_list() -> str | Response:
         filter_errors: dict[str, Any] = {}
     except tk.ValidationError as e:
         found, filter_errors = {"count": 0, "results": []}, e.error_summary
-    pager = Page(
-        collection=found["results"],
-        page=page_number,
-        url=partial(pages.pager_url, "cd3p_requests.index", filters),
-        item_count=found["count"],
-        items_per_page=pages.PAGE_SIZE,
-    )
-    pager.items = found["results"]
+    pager = pages.pager(found, "cd3p_requests.index", filters, page_number)
     extra_vars = {
         "requests": found["results"],
         "count": found["count"],
