@@ -3,13 +3,17 @@ request, and every refusal with its exception."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from ckan import model
 from ckan.plugins import toolkit as tk
 
+from ckanext.cd3p.requests.model import DataRequest
 from tests import factories, partners
 from tests.requests.world import act
+from tests.web import soup
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db")
 
@@ -456,3 +460,28 @@ def test_a_user_may_post_so_many_requests_and_comments_an_hour(w: dict[str, Any]
     _new(w, user="neighbour")
     for n in range(4):
         _new(w, user="sysadmin", title=f"City {n}")
+
+
+def test_the_list_gives_the_median_days_to_a_first_response_and_to_close(w: dict[str, Any], app: Any) -> None:
+    asked = [_new(w, title=f"Request {n}") for n in range(4)]
+    now = dt.datetime.now(dt.UTC)
+    # Asked 10 days ago each; answered after 1, 2 and 6 days (one never); closed after 3 and 9.
+    timeline = [(1, 3), (2, None), (6, 9), (None, None)]
+    for request, (answered, closed) in zip(asked, timeline, strict=True):
+        row = model.Session.get(DataRequest, request["id"])
+        row.created = now - dt.timedelta(days=10)
+        row.first_response = None if answered is None else row.created + dt.timedelta(days=answered)
+        row.closed = None if closed is None else row.created + dt.timedelta(days=closed)
+    model.Session.commit()
+
+    medians = act("cd3p_data_request_list", None)["median_days"]
+    assert medians["first_response"] == pytest.approx(2.0)  # of 1, 2 and 6
+    assert medians["close"] == pytest.approx(6.0)  # of 3 and 9
+    page = soup(app.get("/data-requests"))
+    assert " ".join(page.select_one(".cd3p-request-medians").get_text().split()) == (
+        "Median time to a first response: 2.0 days. Median time to close: 6.0 days."
+    )
+    assert act("cd3p_data_request_list", None, state="declined")["median_days"] == {
+        "first_response": None,
+        "close": None,
+    }

@@ -87,6 +87,7 @@ def request_list() -> str | Response:
     extra_vars = {
         "requests": found["results"],
         "count": found["count"],
+        "median_days": found.get("median_days") or {},
         "page": pager,
         "filters": filters,
         "filter_errors": filter_errors,

@@ -213,7 +213,10 @@ def cd3p_data_request_list(context: Context, data_dict: DataDict) -> dict[str, A
     :param followed: only those the caller follows (default false; needs a login)
     :param limit: at most this many (default 100)
     :param offset: skipping this many
-    :returns: ``count`` and ``results`` (each with ``follower_count``)
+    :returns: ``count``, ``results`` (each with ``follower_count``) and ``median_days``: over the
+        requests listed (all pages), the median days from asking to the first response
+        (``first_response``, of those answered) and to closing (``closed``, of those closed), None
+        where there are none
     """
     tk.check_access("cd3p_data_request_list", context, data_dict)
     data = actions.validate(data_dict, schema.data_request_list(), context)
@@ -242,7 +245,31 @@ def cd3p_data_request_list(context: Context, data_dict: DataDict) -> dict[str, A
     )
     rows = rows.all()
     counts = _followers([r.id for r in rows])
-    return {"count": query.count(), "results": [_dict(r, counts.get(r.id, 0)) for r in rows]}
+    return {
+        "count": query.count(),
+        "results": [_dict(r, counts.get(r.id, 0)) for r in rows],
+        "median_days": _median_days(query),
+    }
+
+
+def _median_days(query: sa.orm.Query) -> dict[str, float | None]:
+    """The median days from asking to the first response and to closing, of the query's requests
+    (one statement)."""
+
+    def median(end: Any) -> Any:
+        days = sa.extract("epoch", end - DataRequest.created) / 86400.0
+        return sa.func.percentile_cont(0.5).within_group(days)
+
+    listed = query.with_entities(DataRequest.id).subquery()
+    first, closing = (
+        actions.Session.query(median(DataRequest.first_response), median(DataRequest.closed))
+        .filter(DataRequest.id.in_(sa.select(listed.c.id)))
+        .one()
+    )
+    return {
+        "first_response": None if first is None else float(first),
+        "close": None if closing is None else float(closing),
+    }
 
 
 def cd3p_data_request_update(context: Context, data_dict: DataDict) -> dict[str, Any]:
