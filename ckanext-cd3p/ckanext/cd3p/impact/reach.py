@@ -86,10 +86,17 @@ def programmes(context: Context) -> list[Programme]:
     return remembered("impact", ("programmes", user), search)
 
 
+def _reads_raw(context: Context, owner_org: str) -> bool:
+    """Whether the caller reads an organization's programmes raw (``privacy.sees_raw``), once per
+    request and organization: a page counts a hundred programmes of a few partners, several times."""
+    key = ("raw", context.get("user") or "", bool(context.get("ignore_auth")), owner_org)
+    return remembered("impact", key, lambda: privacy.sees_raw(context, {"owner_org": owner_org}))
+
+
 def cells_for(context: Context, counted: Sequence[Programme]) -> privacy.Cells:
     """How the caller sees the counted programmes' small cells: raw only if raw for each of them;
     otherwise the highest of their thresholds (the default's when none is counted)."""
-    raw = all(privacy.sees_raw(context, {"owner_org": p.owner_org}) for p in counted)
+    raw = all(_reads_raw(context, org) for org in {p.owner_org for p in counted})
     threshold = max((p.threshold for p in counted), default=privacy.DEFAULT_THRESHOLD)
     return privacy.Cells(threshold, raw=raw)
 
