@@ -432,6 +432,21 @@ def cd3p_data_request_comment(context: Context, data_dict: DataDict) -> dict[str
     return comment.as_dict()
 
 
+def _following(
+    context: Context, data_dict: DataDict, action_schema: Any
+) -> tuple[DataRequest, DataRequestFollower | None]:
+    """The request (``id``, validated by the action's schema) and the caller's following of it, if
+    they follow it."""
+    data = actions.validate(data_dict, action_schema, context)
+    row = _row(data["id"])
+    return row, actions.Session.get(DataRequestFollower, (row.id, actions.actor(context).id))
+
+
+def _followers_changed(context: Context, row: DataRequest) -> dict[str, Any]:
+    actions.commit(context)
+    return _dict(row, _followers([row.id]).get(row.id, 0))
+
+
 def cd3p_data_request_follow(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Follows a request (any logged-in user who may see it): the number of followers is the demand.
 
@@ -439,14 +454,11 @@ def cd3p_data_request_follow(context: Context, data_dict: DataDict) -> dict[str,
     :returns: the request, with ``follower_count``
     """
     tk.check_access("cd3p_data_request_follow", context, data_dict)
-    data = actions.validate(data_dict, schema.data_request_follow(), context)
-    row = _row(data["id"])
-    user = actions.actor(context)
-    if actions.Session.get(DataRequestFollower, (row.id, user.id)) is not None:
+    row, following = _following(context, data_dict, schema.data_request_follow())
+    if following is not None:
         raise tk.ValidationError({"id": [tk._("You already follow this request")]})
-    actions.Session.add(DataRequestFollower(request_id=row.id, user_id=user.id))
-    actions.commit(context)
-    return _dict(row, _followers([row.id]).get(row.id, 0))
+    actions.Session.add(DataRequestFollower(request_id=row.id, user_id=actions.actor(context).id))
+    return _followers_changed(context, row)
 
 
 def cd3p_data_request_unfollow(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -456,15 +468,11 @@ def cd3p_data_request_unfollow(context: Context, data_dict: DataDict) -> dict[st
     :returns: the request, with ``follower_count``
     """
     tk.check_access("cd3p_data_request_unfollow", context, data_dict)
-    data = actions.validate(data_dict, schema.data_request_unfollow(), context)
-    row = _row(data["id"])
-    user = actions.actor(context)
-    following = actions.Session.get(DataRequestFollower, (row.id, user.id))
+    row, following = _following(context, data_dict, schema.data_request_unfollow())
     if following is None:
         raise tk.ValidationError({"id": [tk._("You do not follow this request")]})
     actions.Session.delete(following)
-    actions.commit(context)
-    return _dict(row, _followers([row.id]).get(row.id, 0))
+    return _followers_changed(context, row)
 
 
 # --- access grants ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from ckan.types import Schema, Validator
 
 from ckanext.cd3p.common import schema as common
 from ckanext.cd3p.common.validators import cd3p_bool, cd3p_required_text, cd3p_text
-from ckanext.cd3p.requests.logic.validators import max_length, stripped
+from ckanext.cd3p.requests.logic.validators import max_length
 from ckanext.cd3p.requests.model import KINDS, OUTCOMES, STATES
 
 TITLE_LENGTH = 200
@@ -19,15 +19,17 @@ PLACES_LENGTH = 2_000
 
 
 @validator_args
-def data_request_create(ignore_missing: Validator, default: Validator, one_of: Validator) -> Schema:
+def data_request_create(
+    ignore_missing: Validator, default: Validator, one_of: Validator, strip_value: Validator
+) -> Schema:
     return {
         "kind": [default("new_data"), cd3p_text, one_of(list(KINDS))],
         "title": [cd3p_required_text, max_length(TITLE_LENGTH)],
         "description": [cd3p_required_text, max_length(TEXT_LENGTH)],
-        "places": [ignore_missing, cd3p_text, stripped, max_length(PLACES_LENGTH)],
-        "dataset_id": [ignore_missing, cd3p_text, stripped],
-        "purpose": [ignore_missing, cd3p_text, stripped, max_length(TEXT_LENGTH)],
-        "addressed_to": [ignore_missing, cd3p_text, stripped],
+        "places": [ignore_missing, cd3p_text, strip_value, max_length(PLACES_LENGTH)],
+        "dataset_id": [ignore_missing, cd3p_text, strip_value],
+        "purpose": [ignore_missing, cd3p_text, strip_value, max_length(TEXT_LENGTH)],
+        "addressed_to": [ignore_missing, cd3p_text, strip_value],
     }
 
 
@@ -44,11 +46,13 @@ def data_request_update(ignore_missing: Validator) -> Schema:
 
 
 @validator_args
-def data_request_list(ignore_missing: Validator, default: Validator, one_of: Validator) -> Schema:
+def data_request_list(
+    ignore_missing: Validator, default: Validator, one_of: Validator, strip_value: Validator
+) -> Schema:
     return {
         "state": [ignore_missing, cd3p_text, one_of(list(STATES))],
         "kind": [ignore_missing, cd3p_text, one_of(list(KINDS))],
-        "organization_id": [ignore_missing, cd3p_text, stripped],
+        "organization_id": [ignore_missing, cd3p_text, strip_value],
         "mine": [default(False), cd3p_bool],
         "followed": [default(False), cd3p_bool],
         **common.paging(),
@@ -60,13 +64,13 @@ def data_request_assign() -> Schema:
 
 
 @validator_args
-def data_request_close(ignore_missing: Validator, one_of: Validator) -> Schema:
+def data_request_close(ignore_missing: Validator, one_of: Validator, strip_value: Validator) -> Schema:
     return {
         "id": [cd3p_required_text],
         "outcome": [cd3p_required_text, one_of(list(OUTCOMES))],
-        "dataset_id": [ignore_missing, cd3p_text, stripped],
-        "reason": [ignore_missing, cd3p_text, stripped, max_length(TEXT_LENGTH)],
-        "duplicate_of": [ignore_missing, cd3p_text, stripped],
+        "dataset_id": [ignore_missing, cd3p_text, strip_value],
+        "reason": [ignore_missing, cd3p_text, strip_value, max_length(TEXT_LENGTH)],
+        "duplicate_of": [ignore_missing, cd3p_text, strip_value],
     }
 
 
@@ -75,9 +79,9 @@ def data_request_comment() -> Schema:
 
 
 @validator_args
-def access_grant_list(ignore_missing: Validator) -> Schema:
+def access_grant_list(ignore_missing: Validator, strip_value: Validator) -> Schema:
     return {
-        "dataset_id": [ignore_missing, cd3p_text, stripped],
+        "dataset_id": [ignore_missing, cd3p_text, strip_value],
         "mine": [ignore_missing, cd3p_bool],
         "standing": [ignore_missing, cd3p_bool],
     }

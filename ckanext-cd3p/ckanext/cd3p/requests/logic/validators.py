@@ -18,9 +18,3 @@ def max_length(limit: int) -> Validator:
         return value
 
     return validator
-
-
-def stripped(value: Any, context: Context) -> Any:
-    """An optional text without surrounding white space (only white space is then empty, which the
-    actions read as not given); put after ``cd3p_text``."""
-    return value.strip() if isinstance(value, str) else value
