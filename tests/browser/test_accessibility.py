@@ -47,11 +47,16 @@ def violations(page: Page) -> list[str]:
     ]
 
 
+def audit(page: Page, url: str) -> list[str]:
+    """The page's WCAG violations, once its map and chart are drawn (they are checked too)."""
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    return violations(page)
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_equity_pages_pass_axe(page: Page, site_url: str, sources: dict[str, Any], path: str) -> None:
-    page.goto(site_url + path)
-    page.wait_for_load_state("networkidle")  # the map and chart are drawn: they are checked too
-    assert violations(page) == []
+    assert audit(page, site_url + path) == []
 
 
 def test_the_map_form_works_by_keyboard(page: Page, site_url: str, sources: dict[str, Any]) -> None:
@@ -90,6 +95,4 @@ def impact(request: pytest.FixtureRequest, with_plugins: None) -> dict[str, Any]
 
 @pytest.mark.parametrize("path", IMPACT_PAGES)
 def test_impact_pages_pass_axe(page: Page, site_url: str, impact: dict[str, Any], path: str) -> None:
-    page.goto(site_url + path)
-    page.wait_for_load_state("networkidle")
-    assert violations(page) == []
+    assert audit(page, site_url + path) == []
