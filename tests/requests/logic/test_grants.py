@@ -121,3 +121,40 @@ def test_an_expired_grant_stops_access(w: dict[str, Any]) -> None:
         assert grant["standing"] is False
         assert act("cd3p_access_grant_list", w["resident"], standing=True) == []
     assert reads(w["resident"], w) == EVERYTHING  # before its expiry, it stands
+
+
+def test_a_grant_and_its_revocation_are_entries_of_the_ledger(
+    agreement: dict[str, Any], w: dict[str, Any]
+) -> None:
+    sysadmin = factories.Sysadmin()
+    _approve(w)
+    (grant,) = act("cd3p_access_grant_list", w["admin"])
+    (entry,) = act("cd3p_signature_list", sysadmin, kind="grant")["results"]
+    assert {k: entry[k] for k in ("id", "dataset_id", "dataset_name", "grantee_name", "user_name")} == {
+        "id": grant["id"],
+        "dataset_id": w["closed"]["id"],
+        "dataset_name": w["closed"]["name"],
+        "grantee_name": w["resident"]["name"],
+        "user_name": w["admin"]["name"],  # who granted it, as every entry names who made it
+    }
+    assert entry["expires"] == grant["expires"]
+    assert (entry["organization_id"], entry["agreement_id"]) == (w["org"]["id"], agreement["id"])
+    # The dataset's organization sees it in its own ledger.
+    own = act("cd3p_signature_list", w["admin"], organization_id=w["org"]["id"], kind="grant")
+    assert [e["id"] for e in own["results"]] == [grant["id"]]
+    # Only the grant's own action ends it: revoking the entry in the ledger would leave the access.
+    with pytest.raises(tk.ValidationError, match="cd3p_access_grant_revoke"):
+        act("cd3p_signature_revoke", sysadmin, id=grant["id"], reason="x")
+
+    act("cd3p_access_grant_revoke", w["admin"], id=grant["id"], reason="The project ended")
+    (revocation,) = act("cd3p_signature_list", sysadmin, kind="revoke")["results"]
+    assert (revocation["revokes"], revocation["reason"], revocation["user_name"]) == (
+        grant["id"],
+        "The project ended",
+        w["admin"]["name"],
+    )
+    assert act("cd3p_signature_list", sysadmin, kind="grant")["results"][0]["revoked"] is True
+    verified = act("cd3p_ledger_verify", sysadmin)
+    assert verified["valid"] is True
+    # The resident's acknowledgement, the partner's signature, the grant and its revocation.
+    assert verified["entries"] == act("cd3p_signature_list", sysadmin)["count"] >= 4

@@ -36,6 +36,10 @@ _HASHED = (
     "organization_name", "user_id", "user_name", "signatory_name", "signatory_title", "client_ip",
     "revokes", "reason", "created",
 )  # fmt: skip
+# Fields added later (grants): hashed only where an entry holds a value, so that every entry written
+# before they existed keeps its hash.
+_HASHED_IF_SET = ("dataset_id", "dataset_name", "grantee_id", "grantee_name", "request_id", "expires")
+_FIELDS = _HASHED + _HASHED_IF_SET
 
 
 def text_sha256(text: str) -> str:
@@ -46,9 +50,10 @@ def text_sha256(text: str) -> str:
 def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     """Hash of one entry, chained to the previous entry's hash."""
     canonical = {k: fields.get(k) for k in _HASHED}
-    created = canonical["created"]
-    if isinstance(created, dt.datetime):
-        canonical["created"] = created.astimezone(dt.UTC).isoformat()
+    canonical.update({k: fields[k] for k in _HASHED_IF_SET if fields.get(k) is not None})
+    for k in ("created", "expires"):
+        if isinstance(canonical.get(k), dt.datetime):
+            canonical[k] = canonical[k].astimezone(dt.UTC).isoformat()
     payload = prev_hash + json.dumps(canonical, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -68,7 +73,7 @@ def append(**fields: Any) -> LedgerEntry:
     entry.id = fields.get("id") or make_uuid()
     entry.created = fields.get("created") or utcnow()
     entry.prev_hash = prev
-    entry.entry_hash = entry_hash(prev, {k: getattr(entry, k) for k in _HASHED})
+    entry.entry_hash = entry_hash(prev, {k: getattr(entry, k) for k in _FIELDS})
     Session.add(entry)
     Session.add(
         LedgerCheckpoint(
@@ -133,7 +138,7 @@ def verify(published: tuple[int, str] | None = None) -> dict[str, Any]:
     prev = GENESIS
     count = 0
     for entry in Session.query(LedgerEntry).order_by(LedgerEntry.seq).yield_per(1000):
-        fields = {k: getattr(entry, k) for k in _HASHED}
+        fields = {k: getattr(entry, k) for k in _FIELDS}
         if entry.prev_hash != prev:
             return {
                 "valid": False,
@@ -177,10 +182,11 @@ def _revocations() -> Any:
     return sa.select(LedgerEntry.revokes).where(LedgerEntry.kind == "revoke", LedgerEntry.revokes.isnot(None))
 
 
-def not_revoked() -> Any:
+def not_revoked(entry_id: Any = None) -> Any:
     """The filter of the entries that no ``revoke`` entry names, for any query of the ledger that
-    must see only standing signatures and acknowledgements."""
-    return LedgerEntry.id.notin_(_revocations())
+    must see only standing signatures, acknowledgements and grants; ``entry_id``: the column that
+    holds an entry's id when the query is of another table (an access grant's id is its entry's)."""
+    return (LedgerEntry.id if entry_id is None else entry_id).notin_(_revocations())
 
 
 def revoked(entry_ids: Iterable[str]) -> set[str]:

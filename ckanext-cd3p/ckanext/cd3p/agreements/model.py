@@ -1,8 +1,8 @@
 """Tables of the Data Sharing Agreement gate.
 
 - ``cd3p_agreement``: versioned agreement texts (draft, active, retired; one active at a time).
-- ``cd3p_signature``: the ledger. Organization signatures, personal acknowledgements and revocations,
-  append-only: a trigger (created by the migration) refuses every UPDATE and DELETE, and each entry
+- ``cd3p_signature``: the ledger. Organization signatures, personal acknowledgements, access grants
+  (``requests/grants.py``) and revocations, append-only: a trigger (created by the migration) refuses every UPDATE and DELETE, and each entry
   carries the SHA-256 of its content chained to the previous entry's, so a removal or an edit made
   around the trigger is detected by :func:`ckanext.cd3p.agreements.ledger.verify`. TRUNCATE is refused too.
 - ``cd3p_ledger_checkpoint``: the ledger's head (entry count and newest hash) after each entry,
@@ -34,7 +34,7 @@ from ckanext.cd3p.common import model
 AGREEMENT_STATES = ("draft", "active", "retired")
 
 
-ENTRY_KINDS = ("sign", "acknowledge", "revoke")
+ENTRY_KINDS = ("sign", "acknowledge", "revoke", "grant")
 
 
 REQUEST_STATES = ("pending", "approved", "rejected")
@@ -88,6 +88,14 @@ class LedgerEntry(model.Base, model.Dictizable):
     client_ip = sa.Column(sa.UnicodeText)
     revokes = sa.Column(sa.UnicodeText)
     reason = sa.Column(sa.UnicodeText)
+    # A ``grant`` entry: read access to ``dataset_id`` for ``grantee_id`` until ``expires``, from an
+    # approved access request; ``user_*`` is who granted it, as ``user_*`` is who made every entry.
+    dataset_id = sa.Column(sa.UnicodeText)
+    dataset_name = sa.Column(sa.UnicodeText)
+    grantee_id = sa.Column(sa.UnicodeText)
+    grantee_name = sa.Column(sa.UnicodeText)
+    request_id = sa.Column(sa.UnicodeText)
+    expires = sa.Column(sa.DateTime(timezone=True))
     created = sa.Column(sa.DateTime(timezone=True), nullable=False, default=model.utcnow)
     prev_hash = sa.Column(sa.UnicodeText, nullable=False)
     entry_hash = sa.Column(sa.UnicodeText, nullable=False, unique=True)

@@ -1,9 +1,12 @@
 """Access grants: which stand, one rule, and the permission labels that make search, the dataset
 page, downloads and the DataStore agree on them.
 
-A grant stands while it is neither revoked nor expired (:func:`standing`), checked whenever a
-user's labels are worked out: an expired or revoked grant stops access at once, with nothing to
-re-index. Every private dataset carries the label of its own grants (``cd3p-grant-<dataset id>``);
+A grant and its revocation are entries of the agreement ledger (``grant`` and ``revoke``,
+append-only and hash-chained, ``agreements/ledger.py``); ``cd3p_access_grant`` is the index of
+grants by user and dataset, whose id is its ledger entry's. A grant stands while it is not
+expired and no ``revoke`` entry names it (:func:`standing`, with the ledger's "not revoked"),
+checked whenever a user's labels are worked out: an expired or revoked grant stops access at once,
+with nothing to re-index. Every private dataset carries the label of its own grants (``cd3p-grant-<dataset id>``);
 a user carries it for each dataset a standing grant opens to them.
 """
 
@@ -16,6 +19,8 @@ import sqlalchemy as sa
 from ckan import model
 
 from ckanext.cd3p import config
+from ckanext.cd3p.agreements import ledger
+from ckanext.cd3p.agreements.model import Agreement, LedgerEntry
 from ckanext.cd3p.common import inputs
 from ckanext.cd3p.common.memo import forget_request_memo, remembered
 from ckanext.cd3p.common.model import utcnow
@@ -25,8 +30,8 @@ LABEL_PREFIX = "cd3p-grant-"
 
 
 def standing(now: dt.datetime | None = None) -> Any:
-    """The filter of the grants that stand: not revoked, not expired."""
-    return sa.and_(AccessGrant.revoked.is_(None), AccessGrant.expires > (now or utcnow()))
+    """The filter of the grants that stand: not expired, and not revoked in the ledger."""
+    return sa.and_(ledger.not_revoked(AccessGrant.id), AccessGrant.expires > (now or utcnow()))
 
 
 def get(ref: object) -> AccessGrant | None:
@@ -59,21 +64,69 @@ def user_labels(user_obj: Any) -> list[str]:
     return [LABEL_PREFIX + dataset_id for dataset_id in sorted(granted_datasets(user_obj.id))]
 
 
-def grant(dataset_id: str, user: model.User, request_id: str, granted_by: str) -> AccessGrant:
-    """A new grant of ``grant_days`` (in the caller's transaction, committed by the caller)."""
+def grant(
+    dataset: model.Package, user: model.User, request_id: str, granted_by: model.User, agreement: Agreement
+) -> AccessGrant:
+    """A new grant of ``grant_days``, and its ``grant`` entry in the ledger under the agreement the
+    grantee acknowledged (in the caller's transaction, committed by the caller)."""
+    org = model.Group.get(dataset.owner_org) if dataset.owner_org else None
     now = utcnow()
+    entry = ledger.append(
+        kind="grant",
+        agreement_id=agreement.id,
+        agreement_version=agreement.version,
+        text_sha256=ledger.text_sha256(agreement.body),
+        organization_id=org.id if org else None,
+        organization_name=org.name if org else None,
+        user_id=granted_by.id,
+        user_name=granted_by.name,
+        dataset_id=dataset.id,
+        dataset_name=dataset.name,
+        grantee_id=user.id,
+        grantee_name=user.name,
+        request_id=request_id,
+        created=now,
+        expires=now + dt.timedelta(days=config.grant_days()),
+    )
     row = AccessGrant(
-        dataset_id=dataset_id,
+        id=entry.id,
+        dataset_id=dataset.id,
         user_id=user.id,
         user_name=user.name,
         request_id=request_id,
-        granted_by=granted_by,
-        created=now,
-        expires=now + dt.timedelta(days=config.grant_days()),
+        granted_by=granted_by.name,
+        created=entry.created,
+        expires=entry.expires,
     )
     model.Session.add(row)
     model.Session.flush()
     return row
+
+
+_COPIED = (
+    "agreement_id", "agreement_version", "text_sha256", "organization_id", "organization_name",
+    "dataset_id", "dataset_name", "grantee_id", "grantee_name", "request_id",
+)  # fmt: skip
+
+
+def revoke(row: AccessGrant, by: model.User, reason: str) -> LedgerEntry:
+    """Ends a grant now: a ``revoke`` entry naming its ``grant`` entry (in the caller's transaction,
+    committed by the caller); the index row keeps when, by whom and why, for its pages."""
+    granted = model.Session.get(LedgerEntry, row.id)
+    if granted is None or granted.kind != "grant":
+        raise LookupError(f"access grant {row.id} has no grant entry in the ledger")
+    entry = ledger.append(
+        kind="revoke",
+        **{k: getattr(granted, k) for k in _COPIED},
+        user_id=by.id,
+        user_name=by.name,
+        revokes=granted.id,
+        reason=reason,
+    )
+    row.revoked = entry.created
+    row.revoked_by = by.name
+    row.revoke_reason = reason
+    return entry
 
 
 def forget_memo() -> None:

@@ -359,7 +359,7 @@ def cd3p_signature_list(context: Context, data_dict: DataDict) -> dict[str, Any]
     :param organization_id: id or name (required unless sysadmin)
     :param user_id: id or name
     :param agreement_id: id or version label
-    :param kind: ``sign``, ``acknowledge`` or ``revoke``
+    :param kind: ``sign``, ``acknowledge``, ``revoke`` or ``grant``
     :param since: ISO date or time (inclusive)
     :param until: ISO date or time (exclusive)
     :param limit: default 100, at most 1000
@@ -419,6 +419,10 @@ def cd3p_signature_revoke(context: Context, data_dict: DataDict) -> dict[str, An
         raise tk.ObjectNotFound(tk._("Ledger entry not found: {id}").format(id=data["id"]))
     if target.kind == "revoke":
         raise tk.ValidationError({"id": [tk._("A revocation cannot be revoked; sign again instead.")]})
+    if target.kind == "grant":
+        raise tk.ValidationError(
+            {"id": [tk._("An access grant is revoked with cd3p_access_grant_revoke, which ends the access.")]}
+        )
     if ledger.is_revoked(target.id):
         raise tk.ValidationError({"id": [tk._("This entry is already revoked.")]})
     user = actions.actor(context)

@@ -6,6 +6,7 @@ from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator
 
 from ckanext.cd3p.agreements.logic.validators import cd3p_ledger_checkpoint
+from ckanext.cd3p.agreements.model import ENTRY_KINDS
 from ckanext.cd3p.catalog.logic.validators import cd3p_checked, cd3p_organization_sector, cd3p_service_area
 from ckanext.cd3p.common import schema as common
 from ckanext.cd3p.common.validators import (
@@ -77,7 +78,7 @@ def signature_list(ignore_missing: Validator, one_of: Validator) -> Schema:
         "organization_id": [ignore_missing, cd3p_text],
         "user_id": [ignore_missing, cd3p_text],
         "agreement_id": [ignore_missing, cd3p_text],
-        "kind": [ignore_missing, cd3p_text, one_of(["sign", "acknowledge", "revoke"])],
+        "kind": [ignore_missing, cd3p_text, one_of(list(ENTRY_KINDS))],
         "since": [ignore_missing, cd3p_date],
         "until": [ignore_missing, cd3p_date],
         **common.paging(),

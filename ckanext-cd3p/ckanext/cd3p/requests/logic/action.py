@@ -6,8 +6,8 @@ the same name in ``logic/schema.py``. Read actions are side-effect free. Unknown
 ObjectNotFound; a state that does not allow the change, or a reference that names nothing, is a
 ValidationError naming the field.
 
-In this slice an access request is closed as declined or duplicate only: fulfilling one is the
-approval that creates an access grant, which comes with the grants.
+Closing an access request as fulfilled is its approval: it creates an access grant
+(``requests/grants.py``), an entry of the agreement ledger.
 """
 
 from __future__ import annotations
@@ -313,7 +313,8 @@ def cd3p_data_request_assign(context: Context, data_dict: DataDict) -> dict[str,
         row.organization_id = org.id
         row.state = "assigned"
     _responded(row, actions.actor(context))
-    return _changed(context, row)
+    result = _changed(context, row)
+    return result
 
 
 def cd3p_data_request_close(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -363,7 +364,8 @@ def cd3p_data_request_close(context: Context, data_dict: DataDict) -> dict[str, 
     row.state = outcome
     row.closed = utcnow()
     row.closed_by = actions.actor(context).name
-    return _changed(context, row)
+    result = _changed(context, row)
+    return result
 
 
 def _approve(context: Context, row: DataRequest) -> dict[str, Any]:
@@ -380,7 +382,7 @@ def _approve(context: Context, row: DataRequest) -> dict[str, Any]:
         raise tk.ValidationError(
             {"outcome": [tk._("The requester has not acknowledged the active Data Sharing Agreement yet")]}
         )
-    grant = grants.grant(pkg.id, requester, row.id, actions.actor(context).name)
+    grant = grants.grant(pkg, requester, row.id, actions.actor(context), active)
     row.fulfilled_dataset_id = pkg.id
     row.state = "fulfilled"
     row.closed = grant.created
@@ -404,7 +406,8 @@ def cd3p_data_request_reopen(context: Context, data_dict: DataDict) -> dict[str,
     row.fulfilled_dataset_id = row.decline_reason = row.duplicate_of = None
     row.closed = None
     row.closed_by = None
-    return _changed(context, row)
+    result = _changed(context, row)
+    return result
 
 
 def cd3p_data_request_comment(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -478,10 +481,10 @@ def cd3p_data_request_unfollow(context: Context, data_dict: DataDict) -> dict[st
 # --- access grants ---------------------------------------------------------------------------------
 
 
-def _grant_dict(row: AccessGrant, names: dict[str, str]) -> dict[str, Any]:
+def _grant_dict(row: AccessGrant, names: dict[str, str], revoked: set[str]) -> dict[str, Any]:
     out = row.as_dict()
     out["dataset_name"] = names.get(row.dataset_id)
-    out["standing"] = row.revoked is None and row.expires > utcnow()
+    out["standing"] = row.id not in revoked and row.expires > utcnow()
     return out
 
 
@@ -518,7 +521,8 @@ def cd3p_access_grant_list(context: Context, data_dict: DataDict) -> list[dict[s
     names = dict(
         actions.Session.query(model.Package.id, model.Package.name).filter(model.Package.id.in_(ids))
     )
-    return [_grant_dict(r, names) for r in rows]
+    revoked = ledger.revoked(r.id for r in rows)
+    return [_grant_dict(r, names, revoked) for r in rows]
 
 
 def cd3p_access_grant_revoke(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -533,12 +537,10 @@ def cd3p_access_grant_revoke(context: Context, data_dict: DataDict) -> dict[str,
     row = grants.get(data["id"])
     if row is None:
         raise tk.ObjectNotFound(tk._("Access grant not found: {id}").format(id=data["id"]))
-    if row.revoked is not None:
+    if ledger.is_revoked(row.id):
         raise tk.ValidationError({"id": [tk._("This grant was revoked already")]})
-    row.revoked = utcnow()
-    row.revoked_by = actions.actor(context).name
-    row.revoke_reason = data["reason"]
+    grants.revoke(row, actions.actor(context), data["reason"])
     actions.commit(context)
     grants.forget_memo()
     pkg = model.Package.get(row.dataset_id)
-    return _grant_dict(row, {row.dataset_id: pkg.name} if pkg is not None else {})
+    return _grant_dict(row, {row.dataset_id: pkg.name} if pkg is not None else {}, {row.id})
