@@ -68,12 +68,20 @@ def programmes(context: Context) -> list[Programme]:
                 "extras_illustrative,extras_access_level",
             },
         )
+        # The index does not store ``owner_org`` (CKAN's schema leaves it to the unstored ``*``
+        # field): the organizations' ids come from their names, in one query.
+        names = {d.get("organization") for d in found["results"] if d.get("organization")}
+        ids = dict(
+            model.Session.query(model.Group.name, model.Group.id).filter(model.Group.name.in_(names))
+            if names
+            else []
+        )
         return [
             Programme(
                 id=d["id"],
                 name=d["name"],
                 title=d.get("title") or d["name"],
-                owner_org=d.get("owner_org") or "",
+                owner_org=ids.get(d.get("organization") or "", ""),
                 organization=d.get("organization") or "",
                 # package_search gives an ``extras_*`` field of ``fl`` back without its prefix
                 threshold=privacy.threshold({"small_cell_threshold": d.get("small_cell_threshold")}),
