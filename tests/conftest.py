@@ -31,7 +31,7 @@ from ckanext.datastore.backend.postgres import get_write_engine
 from werkzeug.datastructures import FileStorage
 
 from ckanext.cd3p.common import model as cd3p_model
-from tests import factories, partners
+from tests import factories, mail, partners
 from tests.web import person
 
 _MIGRATED: list[bool] = []
@@ -176,6 +176,13 @@ def xloader_token(sysadmin: dict[str, Any], ckan_config: Any, monkeypatch: pytes
     """Makes the xloader submit jobs with a token that is valid in this test's database."""
     monkeypatch.setitem(ckan_config, "ckanext.xloader.api_token", sysadmin["token"])
     return sysadmin["token"]
+
+
+@pytest.fixture
+def inbox(ckan_config: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[mail.Inbox]:
+    """A real SMTP server on 127.0.0.1 for the test, which CKAN sends to, notifications on."""
+    with mail.serving(ckan_config, monkeypatch) as received:
+        yield received
 
 
 @pytest.fixture

@@ -403,6 +403,8 @@ CD3P_EXPECTED: dict[str, set[str]] = {
     "cd3p_data_request_comment:A": {"registered", "admin_signed", "sysadmin"},
     "cd3p_data_request_follow": LOGGED_IN,
     "cd3p_data_request_unfollow": LOGGED_IN,
+    # The queue is for those who administer an organization, signed or not.
+    "cd3p_data_request_queue": {"admin_unsigned", "admin_signed", "sysadmin"},
     # Access grants: each user lists what they may see of them; the dataset's admins revoke.
     "cd3p_access_grant_list": LOGGED_IN,
     "cd3p_access_grant_revoke:G": {"admin_signed", "sysadmin"},
@@ -422,7 +424,7 @@ def _cd3p_data(w: dict[str, Any], check: str) -> dict[str, Any]:
         return {"id": w["res_" + check.partition(":")[2]]["id"]}
     if name == "cd3p_programme_show":
         return {"id": w["ds_S" if check.endswith(":S") else "tier"]["id"]}
-    if name.startswith("cd3p_data_request_") and not name.endswith(("create", "list")):
+    if name.startswith("cd3p_data_request_") and not name.endswith(("create", "list", "queue")):
         data = {"id": w["access_request" if check.endswith(":A") else "data_request"]["id"]}
         return {**data, "organization_id": w["S"]["id"]} if name.endswith("assign") else data
     if name == "cd3p_agreement_status":
@@ -449,6 +451,45 @@ def test_every_cd3p_auth_function_is_in_the_matrix() -> None:
     assert {name for name in Cd3pPlugin().get_auth_functions() if name.startswith("cd3p_")} == checked
 
 
+ADMINS = {"admin_unsigned", "admin_signed", "sysadmin"}
+# The pages of data requests and partners: who gets each (200); the others are refused with a 403
+# (a visitor: the login page), or, for an access request, a 404 where its page would say it exists.
+CD3P_PAGES: dict[str, tuple[str, set[str]]] = {
+    "/data-requests": ("", EVERYONE),
+    "/data-requests/new": ("", LOGGED_IN),
+    "/data-requests/new?kind=access&dataset={tier}": ("", LOGGED_IN),
+    "/data-requests/{data_request}": ("", EVERYONE),
+    "/data-requests/{access_request}": ("", {"registered", "admin_signed", "sysadmin"}),
+    "/data-requests/{data_request}/edit": ("", {"registered", "sysadmin"}),
+    "/data-requests/queue": ("", ADMINS),
+}
+
+
+def _page_path(w: dict[str, Any], template: str) -> str:
+    return template.format(
+        tier=w["tier"]["name"],
+        data_request=w["data_request"]["id"],
+        access_request=w["access_request"]["id"],
+        S=w["S"]["name"],
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_cd3p_pages(world: dict[str, Any], app: Any, role: str) -> None:
+    headers = {"Authorization": world[role]["token"]} if world[role]["token"] else {}
+    wrong = []
+    for template, (_note, allowed_roles) in CD3P_PAGES.items():
+        path = _page_path(world, template)
+        response = app.get(path, headers=headers, follow_redirects=False)
+        status, location = response.status_code, response.headers.get("Location", "")
+        if role in allowed_roles:
+            if status != 200:
+                wrong.append(f"{path}: {status}, expected 200")
+        elif not (status == 403 or (role == "anonymous" and status == 302 and "/user/login" in location)):
+            wrong.append(f"{path}: {status}, expected a refusal")
+    assert not wrong, f"{role}:\n" + "\n".join(wrong)
+
+
 def test_matrix_size() -> None:
     """The size reported in the issues' closing notes."""
-    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED)) == (10, 35, 63)
+    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED), len(CD3P_PAGES)) == (10, 35, 64, 7)

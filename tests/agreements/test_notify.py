@@ -2,58 +2,18 @@
 
 from __future__ import annotations
 
-import email
-import socket
-from collections.abc import Iterator
-from email.message import Message
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from ckan.tests.helpers import call_action
 
 from tests import factories, partners
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # the name aiosmtpd calls
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def to(self, address: str) -> list[Message]:
-        return [m for m in self.messages if address in m["To"]]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def inbox(ckan_config: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Inbox]:
-    handler = _Inbox()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setitem(ckan_config, "smtp.server", f"127.0.0.1:{port}")
-    monkeypatch.setitem(ckan_config, "smtp.mail_from", "cd3p@detroitmi.gov")
-    monkeypatch.setitem(ckan_config, "ckanext.cd3p.notifications", True)
-    yield handler
-    controller.stop()
-
-
-def _body(message: Message) -> str:
-    part = message.get_payload(0) if message.is_multipart() else message
-    return part.get_payload(decode=True).decode()
+from tests.mail import Inbox, body, free_port
 
 
 @pytest.mark.usefixtures("with_plugins", "with_request_context")
 def test_applications_and_requests_notify_the_people_concerned(
-    agreement: dict[str, Any], inbox: _Inbox
+    agreement: dict[str, Any], inbox: Inbox
 ) -> None:
     admin = factories.Sysadmin(email="sysadmin@detroitmi.gov")
     applicant = factories.User(email="lead@techtown.example")
@@ -64,16 +24,17 @@ def test_applications_and_requests_notify_the_people_concerned(
         sector="grassroots",
         contact_name="Lee",
         contact_email="lee@techtown.example",
-        data_description="Hotspot loans by block group",
+        data_description="Hotspot loans by block group & Lee's <survey>",
     )
     (received,) = inbox.to("sysadmin@detroitmi.gov")
     assert "New partner application: Tech Town Neighbors" in received["Subject"]
-    assert "Hotspot loans by block group" in _body(received)
+    # A plain-text message: what was typed arrives as typed, not HTML-escaped.
+    assert "Hotspot loans by block group & Lee's <survey>" in body(received)
 
     call_action("cd3p_partner_application_approve", {"user": admin["name"]}, id=application["id"])
     (decided,) = inbox.to("lead@techtown.example")
     assert "was approved" in decided["Subject"]
-    assert "/organization/tech-town-neighbors/agreement" in _body(decided)
+    assert "/organization/tech-town-neighbors/agreement" in body(decided)
 
     org = call_action("organization_show", id="tech-town-neighbors")
     partners.sign(org, applicant)
@@ -87,21 +48,21 @@ def test_applications_and_requests_notify_the_people_concerned(
         acknowledge=True,
     )
     (asked,) = [m for m in inbox.to("lead@techtown.example") if "asks to join" in m["Subject"]]
-    assert "I run the Tuesday laptop clinic" in _body(asked)
+    assert "I run the Tuesday laptop clinic" in body(asked)
 
     call_action(
         "cd3p_membership_request_reject", {"user": applicant["name"]}, id=request["id"], reason="Not now"
     )
     (declined,) = inbox.to("joiner@example.org")
     assert "was rejected" in declined["Subject"]
-    assert "Reason: Not now" in _body(declined)
+    assert "Reason: Not now" in body(declined)
 
 
 @pytest.mark.usefixtures("with_plugins", "with_request_context")
 def test_an_unreachable_smtp_server_does_not_fail_the_action(
     agreement: dict[str, Any], ckan_config: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(ckan_config, "smtp.server", f"127.0.0.1:{_free_port()}")  # nothing listens
+    monkeypatch.setitem(ckan_config, "smtp.server", f"127.0.0.1:{free_port()}")  # nothing listens
     monkeypatch.setitem(ckan_config, "ckanext.cd3p.notifications", True)
     factories.Sysadmin(email="sysadmin@detroitmi.gov")
     applicant = factories.User()

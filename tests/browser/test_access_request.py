@@ -33,7 +33,9 @@ def test_a_user_asks_for_access_an_admin_approves_and_the_user_opens_the_data(
     dataset_url = f"{site_url}/dataset/device-recipients"
     assert resident.goto(dataset_url).status == 404  # not theirs to read yet
 
-    resident.goto(site_url + "/data-requests/new?kind=access&dataset=device-recipients")
+    # The "not found" page offers to ask for access to the dataset named in its address.
+    resident.get_by_role("link", name="Ask for access").click()
+    expect(resident).to_have_url(site_url + "/data-requests/new?kind=access&dataset=device-recipients")
     resident.fill("#field-title", "Device recipients by tract")
     resident.fill("#field-purpose", "Plan next year's device drive")
     resident.fill("#field-description", "Only the counts by tract")

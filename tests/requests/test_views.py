@@ -359,3 +359,23 @@ class TestMarkdownAndXss:
             "bold",
             "bold",
         ]
+
+
+def test_a_dataset_not_found_offers_to_ask_for_access_without_saying_it_exists(
+    app: Any, w: dict[str, Any]
+) -> None:
+    resident = Browser(app, w["resident"])
+    for name in (w["closed"]["name"], "no-such-dataset"):
+        page = resident.get(f"/dataset/{name}")
+        assert page.status_code == 404
+        link = soup(page).select_one(".cd3p-ask-access a")
+        assert link["href"] == f"/data-requests/new?kind=access&dataset={name}"
+    assert soup(Browser(app).get(f"/dataset/{w['closed']['name']}")).select_one(".cd3p-ask-access") is None
+
+
+def test_a_partner_profile_link_presets_whom_a_new_data_request_asks(app: Any, w: dict[str, Any]) -> None:
+    page = Browser(app, w["resident"]).get(f"/data-requests/new?addressed_to={w['org']['name']}")
+    chosen = soup(page).select_one("#field-addressed_to option[selected]")
+    assert (chosen["value"], chosen.get_text(strip=True)) == (w["org"]["id"], "Eastside Connect")
+    page = Browser(app, w["resident"]).get("/data-requests/new?addressed_to=<b>nobody</b>")
+    assert soup(page).select_one("#field-addressed_to option[selected]")["value"] == ""

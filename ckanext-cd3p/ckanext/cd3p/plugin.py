@@ -33,7 +33,7 @@ from ckanext.cd3p.catalog import search, visibility
 from ckanext.cd3p.common import partners
 from ckanext.cd3p.impact import outcomes
 from ckanext.cd3p.ingestion import checks
-from ckanext.cd3p.requests import grants
+from ckanext.cd3p.requests import fulfilment, grants
 from ckanext.xloader.interfaces import IXloader
 
 FEATURES = ("catalog", "agreements", "indicators", "ingestion", "impact", "requests")
@@ -161,6 +161,11 @@ class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels):
     ) -> dict[str, Any]:
         visibility.hide_steward_in_results(search_results.get("results", []))
         return search.label_facets(search_results)
+
+    # IPackageController (requests): a new-data request linked to a dataset is fulfilled when the
+    # dataset becomes visible to its requester (one indexed query per dataset written)
+    def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        fulfilment.dataset_changed(context, pkg_dict["id"])
 
     # IPermissionLabels: CKAN's labels, plus the partner tier (common/partners.py) and access
     # grants (requests/grants.py)

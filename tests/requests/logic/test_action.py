@@ -396,8 +396,7 @@ class TestRefusals:
             ({"outcome": "duplicate", "duplicate_of": MISSING}, "duplicate_of"),
             ({"outcome": "fulfilled"}, "dataset_id"),
             ({"outcome": "fulfilled", "dataset_id": "no-such-dataset"}, "dataset_id"),
-            # Not yet visible to the requester: it fulfils nothing.
-            ({"outcome": "fulfilled", "dataset_id": w["closed"]["id"]}, "dataset_id"),
+            # (A dataset not yet visible to the requester links it: test_fulfilment.py.)
         ]
         for data, field in cases:
             with pytest.raises(tk.ValidationError) as error:

@@ -2,9 +2,10 @@
 
 - ``cd3p_agreement``: versioned agreement texts (draft, active, retired; one active at a time).
 - ``cd3p_signature``: the ledger. Organization signatures, personal acknowledgements, access grants
-  (``requests/grants.py``) and revocations, append-only: a trigger (created by the migration) refuses every UPDATE and DELETE, and each entry
-  carries the SHA-256 of its content chained to the previous entry's, so a removal or an edit made
-  around the trigger is detected by :func:`ckanext.cd3p.agreements.ledger.verify`. TRUNCATE is refused too.
+  (``requests/grants.py``) and revocations, append-only: a trigger (created by the migration)
+  refuses every UPDATE and DELETE, and each entry carries the SHA-256 of its content chained to the
+  previous entry's, so a removal or an edit made around the trigger is detected by
+  :func:`ckanext.cd3p.agreements.ledger.verify`. TRUNCATE is refused too.
 - ``cd3p_ledger_checkpoint``: the ledger's head (entry count and newest hash) after each entry,
   append-only as well, so that removing the newest entries is detected; the head is printed for
   the City to publish (``ckan cd3p agreement checkpoint``).

@@ -132,8 +132,7 @@ def _show(data: dict[str, Any]) -> dict[str, Any]:
     try:
         return pages.call("cd3p_impact_show", dict(data))
     except tk.ValidationError as e:
-        tk.abort(400, "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in e.error_dict.items()))
-        raise  # tk.abort raises; this keeps type checkers content
+        pages.bad_request(e)
 
 
 def _summable() -> list[registry.Measure]:

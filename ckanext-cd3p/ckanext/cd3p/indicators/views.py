@@ -452,7 +452,7 @@ def place(level: str, id: str) -> str | Response:
     try:
         found = pages.call("cd3p_place_show", {"level": level, "id": id})
     except tk.ValidationError as e:
-        tk.abort(400, "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in e.error_dict.items()))
+        pages.bad_request(e)
     reg = registry.registry()
     withheld = [reg.describe(i) for i in found["withheld"] if i in reg.ids()]
     if not found["indicators"] and not found.get("name"):

@@ -6,8 +6,8 @@ append-only and hash-chained, ``agreements/ledger.py``); ``cd3p_access_grant`` i
 grants by user and dataset, whose id is its ledger entry's. A grant stands while it is not
 expired and no ``revoke`` entry names it (:func:`standing`, with the ledger's "not revoked"),
 checked whenever a user's labels are worked out: an expired or revoked grant stops access at once,
-with nothing to re-index. Every private dataset carries the label of its own grants (``cd3p-grant-<dataset id>``);
-a user carries it for each dataset a standing grant opens to them.
+with nothing to re-index. Every private dataset carries the label of its own grants
+(``cd3p-grant-<dataset id>``); a user carries it for each dataset a standing grant opens to them.
 """
 
 from __future__ import annotations

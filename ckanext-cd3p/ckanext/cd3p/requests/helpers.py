@@ -38,3 +38,16 @@ def cd3p_request_age(created: str | dt.datetime | None, now: dt.datetime | None 
 def cd3p_request_options(codes: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
     """(code, label) of each state, kind or outcome, for a choice."""
     return [(code, cd3p_request_label(code)) for code in codes]
+
+
+def cd3p_access_request_target(code: int | str | None) -> str | None:
+    """On the "not found" page of a dataset, for a logged-in reader: the name they asked for, so
+    the page can offer to ask its organization for access. Said for any name (whether a dataset
+    has it or not), so the page tells nobody that a dataset they cannot read exists."""
+    if str(code) != "404" or not tk.current_user.is_authenticated:
+        return None
+    args = tk.request.view_args or {}
+    if not (tk.request.endpoint or "").endswith(".read") or "package_type" not in args:
+        return None
+    name = args.get("id")
+    return name if isinstance(name, str) and name else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from ckan import authz, model
+from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p.common import inputs
 from ckanext.cd3p.requests.model import DataRequest
@@ -28,6 +29,16 @@ def get(ref: object) -> DataRequest | None:
 def user(name: str | None) -> model.User | None:
     found = model.User.get(name or "") if name else None
     return found if found is not None and found.state == "active" else None
+
+
+def reads(user_name: str, dataset_id: str) -> bool:
+    """Whether the user may read the dataset now (``package_show``'s auth, so the partner tier,
+    membership and access grants all count)."""
+    try:
+        tk.check_access("package_show", {"user": user_name}, {"id": dataset_id})
+    except tk.NotAuthorized:
+        return False
+    return True
 
 
 def dataset_org(row: DataRequest) -> str | None:

@@ -9,6 +9,8 @@ description, purpose, reason, comments) is rendered by ``h.cd3p_markdown`` (raw 
 Routes:
 
 - ``/data-requests``: the list, filtered by state, kind, mine and followed, 50 a page
+- ``/data-requests/queue``: the open requests waiting on the reader's organizations (every one,
+  for sysadmins), oldest first, with their age
 - ``/data-requests/new``: asking for new data, or (``?kind=access&dataset=<name>``) for access
 - ``/data-requests/<id>``: a request, its comments, and the forms its reader may use
 - ``/data-requests/<id>/edit``: the requester changes its words while it is open
@@ -98,6 +100,36 @@ def request_list() -> str | Response:
     return tk.render("cd3p/requests/index.html", extra_vars)
 
 
+def request_queue() -> str | Response:
+    """The open requests waiting on the reader's organizations (every one, for sysadmins), oldest
+    first, with their age."""
+    if not tk.current_user.is_authenticated:
+        return pages.login_first()
+    organization = tk.request.args.get("organization", "")
+    page_number = pages.page_number()
+    query: dict[str, Any] = {"limit": pages.PAGE_SIZE, "offset": (page_number - 1) * pages.PAGE_SIZE}
+    if organization:
+        query["organization_id"] = organization
+    try:
+        found = pages.call("cd3p_data_request_queue", query)
+    except tk.ValidationError as e:
+        pages.bad_request(e)
+    except tk.NotAuthorized as e:
+        return pages.refuse(e)
+    except tk.ObjectNotFound as e:
+        return pages.not_found(e)
+    pager = pages.pager(found, "cd3p_requests.queue", {"organization": organization}, page_number)
+    extra_vars = {
+        "requests": found["results"],
+        "count": found["count"],
+        "unassigned": found["unassigned"],
+        "page": pager,
+        "organization": organization,
+        "organizations": _organization_titles(),
+    }
+    return tk.render("cd3p/requests/queue.html", extra_vars)
+
+
 # --- asking ----------------------------------------------------------------------------------------
 
 
@@ -107,6 +139,10 @@ def request_new() -> str | Response:
     kind = "access" if tk.request.args.get("kind") == "access" else "new_data"
     dataset = tk.request.args.get("dataset", "")
     data: dict[str, Any] = {}
+    if kind == "new_data":
+        # A partner's profile links here with the partner to ask (``?addressed_to=<name or id>``).
+        asked = tk.request.args.get("addressed_to", "")
+        data["addressed_to"] = next((o["id"] for o in _organizations() if asked in (o["name"], o["id"])), "")
     errors: dict[str, Any] = {}
     error_summary: dict[str, Any] = {}
     if tk.request.method == "POST":
@@ -267,6 +303,9 @@ def request_edit(id: str) -> str | Response:
 
 
 cd3p_requests.add_url_rule("/data-requests", endpoint="index", view_func=request_list)
+
+
+cd3p_requests.add_url_rule("/data-requests/queue", endpoint="queue", view_func=request_queue)
 
 
 cd3p_requests.add_url_rule(

@@ -23,7 +23,7 @@ from ckanext.cd3p.agreements import ledger
 from ckanext.cd3p.agreements.model import Agreement
 from ckanext.cd3p.common import actions, inputs
 from ckanext.cd3p.common.model import utcnow
-from ckanext.cd3p.requests import grants, limits, rules
+from ckanext.cd3p.requests import fulfilment, grants, limits, notify, rules
 from ckanext.cd3p.requests.logic import schema
 from ckanext.cd3p.requests.model import (
     OPEN_STATES,
@@ -56,14 +56,6 @@ def _dataset(field: str, ref: str) -> model.Package:
     return pkg
 
 
-def _reads(user_name: str, dataset_id: str) -> bool:
-    try:
-        tk.check_access("package_show", {"user": user_name}, {"id": dataset_id})
-    except tk.NotAuthorized:
-        return False
-    return True
-
-
 def _followers(ids: list[str]) -> dict[str, int]:
     if not ids:
         return {}
@@ -78,6 +70,17 @@ def _followers(ids: list[str]) -> dict[str, int]:
 def _dict(row: DataRequest, followers: int) -> dict[str, Any]:
     out = row.as_dict()
     out["follower_count"] = followers
+    return out
+
+
+def _linked(out: dict[str, Any], context: Context) -> dict[str, Any]:
+    """A new-data request linked to a dataset (fulfilment.py) names it only to those who may read
+    it: the dataset is not yet public, and even its id is the organization's to show. ``linked``
+    says that there is one."""
+    if out["kind"] == "new_data":
+        out["linked"] = bool(out["dataset_id"])
+        if out["dataset_id"] and not rules.reads(context.get("user") or "", out["dataset_id"]):
+            out["dataset_id"] = None
     return out
 
 
@@ -132,7 +135,7 @@ def cd3p_data_request_create(context: Context, data_dict: DataDict) -> dict[str,
         if missing:
             raise tk.ValidationError(missing)
         pkg = _dataset("dataset_id", data["dataset_id"])
-        if _reads(user.name, pkg.id):
+        if rules.reads(user.name, pkg.id):
             raise tk.ValidationError({"dataset_id": [tk._("You can already read this dataset")]})
         if (
             data.get("addressed_to")
@@ -174,6 +177,7 @@ def cd3p_data_request_create(context: Context, data_dict: DataDict) -> dict[str,
     )
     actions.Session.add(row)
     actions.commit(context)
+    notify.created(row, user)
     return _dict(row, 0)
 
 
@@ -187,7 +191,7 @@ def cd3p_data_request_show(context: Context, data_dict: DataDict) -> dict[str, A
     tk.check_access("cd3p_data_request_show", context, data_dict)
     data = actions.validate(data_dict, schema.data_request_show(), context)
     row = _row(data["id"])
-    out = _dict(row, _followers([row.id]).get(row.id, 0))
+    out = _linked(_dict(row, _followers([row.id]).get(row.id, 0)), context)
     comments = (
         actions.Session.query(DataRequestComment)
         .filter(DataRequestComment.request_id == row.id)
@@ -247,8 +251,61 @@ def cd3p_data_request_list(context: Context, data_dict: DataDict) -> dict[str, A
     counts = _followers([r.id for r in rows])
     return {
         "count": query.count(),
-        "results": [_dict(r, counts.get(r.id, 0)) for r in rows],
+        "results": [_linked(_dict(r, counts.get(r.id, 0)), context) for r in rows],
         "median_days": _median_days(query),
+    }
+
+
+@tk.side_effect_free
+def cd3p_data_request_queue(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The open requests waiting on the caller, oldest first, with their age: for sysadmins, every
+    open request; for an organization's admins, those assigned or addressed to it and the access
+    requests for its datasets (refused to anyone who administers no organization).
+
+    :param organization_id: only this organization's (id or name; one the caller administers)
+    :param limit: at most this many (default 100)
+    :param offset: skipping this many
+    :returns: ``count``, ``unassigned`` (how many of them no organization has taken) and
+        ``results``, each with ``follower_count`` and ``age_days`` (whole days since it was asked)
+    """
+    tk.check_access("cd3p_data_request_queue", context, data_dict)
+    data = actions.validate(data_dict, schema.data_request_queue(), context)
+    user = actions.actor(context)
+    query = actions.Session.query(DataRequest).filter(DataRequest.state.in_(OPEN_STATES))
+    if data.get("organization_id"):
+        org = model.Group.get(inputs.text_id(data["organization_id"]) or "")
+        if org is None or not org.is_organization:
+            raise tk.ObjectNotFound(tk._("Organization not found: {ref}").format(ref=data["organization_id"]))
+        if not user.sysadmin and not rules.is_admin(user.name, org.id):
+            raise tk.NotAuthorized(tk._("Not an admin of this organization"))
+        orgs: Any = [org.id]
+    elif user.sysadmin:
+        orgs = None
+    else:
+        orgs = rules.admin_org_ids(user.id)
+    if orgs is not None:
+        owned = sa.select(model.Package.id).where(model.Package.owner_org.in_(orgs))
+        query = query.filter(
+            sa.or_(
+                DataRequest.organization_id.in_(orgs),
+                sa.and_(DataRequest.organization_id.is_(None), DataRequest.addressed_to.in_(orgs)),
+                sa.and_(DataRequest.kind == "access", DataRequest.dataset_id.in_(owned)),
+            )
+        )
+    rows = (
+        query.order_by(DataRequest.created, DataRequest.id).offset(data["offset"]).limit(data["limit"]).all()
+    )
+    counts = _followers([r.id for r in rows])
+    now = utcnow()
+    results = []
+    for r in rows:
+        out = _linked(_dict(r, counts.get(r.id, 0)), context)
+        out["age_days"] = (now - r.created).days
+        results.append(out)
+    return {
+        "count": query.count(),
+        "unassigned": query.filter(DataRequest.organization_id.is_(None)).count(),
+        "results": results,
     }
 
 
@@ -309,11 +366,14 @@ def cd3p_data_request_assign(context: Context, data_dict: DataDict) -> dict[str,
         raise tk.ValidationError(
             {"organization_id": [tk._("An access request goes to the organization of its dataset")]}
         )
-    if row.organization_id != org.id:
+    moved = row.organization_id != org.id
+    if moved:
         row.organization_id = org.id
         row.state = "assigned"
     _responded(row, actions.actor(context))
     result = _changed(context, row)
+    if moved:  # assigning it again where it is tells nobody anything new
+        notify.assigned(row, actions.actor(context))
     return result
 
 
@@ -322,10 +382,13 @@ def cd3p_data_request_close(context: Context, data_dict: DataDict) -> dict[str, 
     access request's dataset's organization; sysadmins).
 
     :param id: request id
-    :param outcome: ``fulfilled`` (with ``dataset_id``, a dataset the requester can read: a
-        new-data request only, for now), ``declined`` (with ``reason``) or ``duplicate`` (with
-        ``duplicate_of``, another request)
-    :param dataset_id: the dataset that fulfils it (id or name)
+    :param outcome: ``fulfilled``, ``declined`` (with ``reason``) or ``duplicate`` (with
+        ``duplicate_of``, another request). An access request fulfilled is approved: its requester
+        gets an access grant. A new-data request is fulfilled with ``dataset_id``: at once if its
+        requester can read that dataset; otherwise the request is linked to it (``dataset_id``
+        set, the state unchanged, or in progress if it was assigned) and fulfilled when the
+        dataset becomes visible to the requester
+    :param dataset_id: the dataset that fulfils a new-data request (id or name)
     :param reason: why it is declined
     :param duplicate_of: the id of the request it repeats
     """
@@ -341,14 +404,10 @@ def cd3p_data_request_close(context: Context, data_dict: DataDict) -> dict[str, 
         raise tk.ValidationError({needs: [tk._("Missing value")]})
     if outcome == "fulfilled":
         pkg = _dataset("dataset_id", data["dataset_id"])
-        if not _reads(row.requester_name, pkg.id):
-            raise tk.ValidationError(
-                {
-                    "dataset_id": [
-                        tk._("The requester cannot read this dataset (yet): it cannot fulfil the request")
-                    ]
-                }
-            )
+        if not rules.reads(row.requester_name, pkg.id):
+            # Linked: fulfilled when the dataset becomes visible to the requester (fulfilment.py).
+            fulfilment.link(row, pkg)
+            return _changed(context, row)
         row.fulfilled_dataset_id = pkg.id
     elif outcome == "declined":
         row.decline_reason = data["reason"]
@@ -365,6 +424,7 @@ def cd3p_data_request_close(context: Context, data_dict: DataDict) -> dict[str, 
     row.closed = utcnow()
     row.closed_by = actions.actor(context).name
     result = _changed(context, row)
+    notify.closed(row, actions.actor(context))
     return result
 
 
@@ -389,6 +449,7 @@ def _approve(context: Context, row: DataRequest) -> dict[str, Any]:
     row.closed_by = grant.granted_by
     result = _changed(context, row)
     grants.forget_memo()
+    notify.closed(row, actions.actor(context))
     return result
 
 
@@ -404,9 +465,12 @@ def cd3p_data_request_reopen(context: Context, data_dict: DataDict) -> dict[str,
     _still_open(row, OUTCOMES)
     row.state = "assigned" if row.organization_id else "open"
     row.fulfilled_dataset_id = row.decline_reason = row.duplicate_of = None
+    if row.kind == "new_data":
+        row.dataset_id = None  # a dataset linked to fulfil it is linked again, or not
     row.closed = None
     row.closed_by = None
     result = _changed(context, row)
+    notify.reopened(row, actions.actor(context))
     return result
 
 
@@ -432,6 +496,7 @@ def cd3p_data_request_comment(context: Context, data_dict: DataDict) -> dict[str
         row.state = "in_progress"
     row.updated = utcnow()
     actions.commit(context)
+    notify.commented(row, comment, user)
     return comment.as_dict()
 
 

@@ -49,6 +49,19 @@ def cd3p_data_request_list(context: Context, data_dict: DataDict | None) -> Auth
     return auth.ALLOWED
 
 
+def cd3p_data_request_queue(context: Context, data_dict: DataDict | None) -> AuthResult:
+    """Sysadmins, and the admins of at least one organization (the queue of those they administer;
+    the action refuses an organization the caller does not administer)."""
+    logged_in = auth.logged_in(context)
+    if not logged_in["success"]:
+        return logged_in
+    found = rules.user(context.get("user"))
+    administers = found is not None and model.Session.query(rules.admin_org_ids(found.id).exists()).scalar()
+    if not administers:
+        return auth.refuse(tk._("Only organization admins have a queue of data requests"))
+    return auth.ALLOWED
+
+
 def cd3p_data_request_update(context: Context, data_dict: DataDict | None) -> AuthResult:
     """The requester (the action allows it while the request is open)."""
     denied = _seen(context, data_dict)

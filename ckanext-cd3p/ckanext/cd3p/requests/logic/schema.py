@@ -59,6 +59,11 @@ def data_request_list(
     }
 
 
+@validator_args
+def data_request_queue(ignore_missing: Validator, strip_value: Validator) -> Schema:
+    return {"organization_id": [ignore_missing, cd3p_text, strip_value], **common.paging()}
+
+
 def data_request_assign() -> Schema:
     return {"id": [cd3p_required_text], "organization_id": [cd3p_required_text]}
 
