@@ -226,6 +226,7 @@ def _real(w: dict[str, Any], action: str, param: str) -> Any:
             ("cd3p_resource", w["resource"]["id"]),
             ("cd3p_signature", w["entry"]["id"]),
             ("cd3p_data_request", w["data_request"]["id"]),
+            ("cd3p_partner_show", w["org"]["name"]),
             ("cd3p_indicator_show", "households-without-broadband"),
             ("cd3p_place_show", "city"),
             ("cd3p_impact_place_show", "26163500100"),
@@ -259,6 +260,9 @@ def _real(w: dict[str, Any], action: str, param: str) -> Any:
         "acknowledge": True,
         "confirm_authority": True,
         "sector": "nonprofit",
+        # the partner directory's filters and gaps: real values, so that the other fields are reached
+        "service": "device_distribution",
+        "district": "district-3",
         "contact_email": "fuzz@example.org",
         "email": "fuzz@example.org",
     }.get(param, "x")
@@ -400,6 +404,8 @@ def _fill(rule: Any, w: dict[str, Any], value: str | None = None, bad: str | Non
         real["id"] = "26163500100"
     if rule.rule.startswith("/data-requests"):
         real["id"] = w["data_request"]["id"]  # a real request: its page and forms are reached
+    if rule.rule.startswith("/partners/"):
+        real["id"] = w["org"]["name"]  # a real partner: its profile's map is reached
     path = rule.rule
     for name in rule.arguments:
         filled = value if name == bad and value is not None else str(real.get(name, MISSING_ID))

@@ -405,6 +405,11 @@ CD3P_EXPECTED: dict[str, set[str]] = {
     "cd3p_data_request_unfollow": LOGGED_IN,
     # The queue is for those who administer an organization, signed or not.
     "cd3p_data_request_queue": {"admin_unsigned", "admin_signed", "sysadmin"},
+    # The partner directory, profiles and gaps are public; one's partnership is one's own.
+    "cd3p_partner_list": EVERYONE,
+    "cd3p_partner_show": EVERYONE,
+    "cd3p_partner_gaps": EVERYONE,
+    "cd3p_partnership_show": LOGGED_IN,
     # Access grants: each user lists what they may see of them; the dataset's admins revoke.
     "cd3p_access_grant_list": LOGGED_IN,
     "cd3p_access_grant_revoke:G": {"admin_signed", "sysadmin"},
@@ -462,6 +467,12 @@ CD3P_PAGES: dict[str, tuple[str, set[str]]] = {
     "/data-requests/{access_request}": ("", {"registered", "admin_signed", "sysadmin"}),
     "/data-requests/{data_request}/edit": ("", {"registered", "sysadmin"}),
     "/data-requests/queue": ("", ADMINS),
+    "/partners": ("", EVERYONE),
+    "/partners/districts.geojson": ("", EVERYONE),
+    "/partners/gaps?service=device_distribution": ("", EVERYONE),
+    "/partners/{S}/districts.geojson": ("", EVERYONE),
+    "/organization/{S}": ("", EVERYONE),
+    "/dashboard/partnership": ("", LOGGED_IN),
 }
 
 
@@ -492,4 +503,4 @@ def test_cd3p_pages(world: dict[str, Any], app: Any, role: str) -> None:
 
 def test_matrix_size() -> None:
     """The size reported in the issues' closing notes."""
-    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED), len(CD3P_PAGES)) == (10, 35, 64, 7)
+    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED), len(CD3P_PAGES)) == (10, 35, 68, 13)
