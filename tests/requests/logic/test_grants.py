@@ -19,10 +19,15 @@ pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
 
 @pytest.fixture
-def w(agreement: dict[str, Any]) -> dict[str, Any]:
+def w(agreement: dict[str, Any], app: Any) -> dict[str, Any]:
     """A signed partner's organization-only dataset with a DataStore table, its admin, a resident
     who asks for access (and acknowledged the agreement), and a neighbour who did not ask."""
-    world: dict[str, Any] = {"admin": factories.User(), "resident": person(), "neighbour": person()}
+    world: dict[str, Any] = {
+        "admin": factories.User(),
+        "resident": person(),
+        "neighbour": person(),
+        "app": app,
+    }
     partners.acknowledge(world["resident"])
     world["org"] = partners.organization(world["admin"], title="Eastside Connect")
     world["closed"], world["resource"] = closed_dataset(world["org"])
@@ -53,15 +58,21 @@ def reads(user: dict[str, Any], w: dict[str, Any]) -> dict[str, bool]:
         return True
 
     found = act("package_search", user, q=f"id:{w['closed']['id']}", include_private=True)["count"]
+    browser = Browser(w["app"], user)
+    dataset, resource = w["closed"]["id"], w["resource"]["id"]
     return {
         "search": found == 1,
-        "page": allowed("package_show", id=w["closed"]["id"]),
-        "datastore": allowed("datastore_search", resource_id=w["resource"]["id"]),
+        "page": allowed("package_show", id=dataset),
+        "datastore": allowed("datastore_search", resource_id=resource),
+        # the web page, the file (a link: its download is the redirect to it) and the table's CSV
+        "web": browser.get(f"/dataset/{w['closed']['name']}").status_code == 200,
+        "download": browser.get(f"/dataset/{dataset}/resource/{resource}/download").status_code == 302,
+        "dump": browser.get(f"/datastore/dump/{resource}").status_code == 200,
     }
 
 
-NOTHING = {"search": False, "page": False, "datastore": False}
-EVERYTHING = {"search": True, "page": True, "datastore": True}
+NOTHING = dict.fromkeys(("search", "page", "datastore", "web", "download", "dump"), False)
+EVERYTHING = dict.fromkeys(NOTHING, True)
 
 
 def test_an_approved_request_opens_the_dataset_to_its_requester_only(app: Any, w: dict[str, Any]) -> None:
