@@ -87,8 +87,11 @@ def test_a_partner_applies_is_approved_signs_and_publishes(
     org = call_action("organization_show", id="eastside-tech-hub")
     applicant.get_by_role("link", name="Add a dataset").click()
     expect(applicant).to_have_url(f"{site_url}/dataset/new?owner_org={org['id']}")
-    applicant.wait_for_load_state("load")  # the URL name follows the title once the form's scripts run
+    # The URL name follows the title once the form's scripts run: wait for the preview of the URL
+    # they add (under load, "load" can come before the modules start), then for the name itself.
+    expect(applicant.locator(".slug-preview")).to_have_count(1)
     applicant.fill("#field-title", "Laptop loans by neighborhood")
+    expect(applicant.locator("#field-name")).to_have_value("laptop-loans-by-neighborhood")
     applicant.check("input[name=equity_topics][value=device-access]")
     applicant.select_option("#field-geography_level", "neighborhood")
     applicant.select_option("#field-geographic_coverage", "district-4")
