@@ -33,7 +33,7 @@ BENCH_IMPACT_REPEAT ?= 20
 BENCH_IMPACT_TIMEOUT ?= 1800
 export CD3P_BENCH_DATA_DIR := $(abspath $(BENCH_CITY))
 
-.PHONY: help run test install services stop status lint bench bench-indicators bench-impact
+.PHONY: help run test install services stop status lint bench bench-indicators bench-impact bench-query
 
 help:
 	@echo "make run     start everything and serve the portal on http://127.0.0.1:5000"
@@ -45,6 +45,7 @@ help:
 	@echo "             programme impact over 1,000,000 outcome rows against one SQL GROUP BY)"
 	@echo "make bench-indicators   only the indicator part of make bench"
 	@echo "make bench-impact       only the programme-impact part of make bench"
+	@echo "make bench-query        only the analysis part of make bench (a query over 1,000,000 rows vs SQL)"
 	@echo "make lint    ruff"
 
 # Virtualenv with the pinned stack; reinstalled only when a requirements file or setup.py changes.
@@ -91,6 +92,7 @@ bench: services
 	$(BIN)/python benchmarks/bench_pages.py
 	@$(MAKE) --no-print-directory bench-indicators
 	@$(MAKE) --no-print-directory bench-impact
+	@$(MAKE) --no-print-directory bench-query
 
 # The indicator API and pages on the development portal (demo data), then on a generated city of
 # $(BENCH_TRACTS) tracts: generated once into $(BENCH_CITY), loaded into the bench environment's own
@@ -126,6 +128,15 @@ bench-impact: services
 	    && $(BIN)/ckan -c $(VAR)/etc/bench.ini cd3p demo load \
 	    && timeout $(BENCH_IMPACT_TIMEOUT) $(BIN)/python benchmarks/bench_impact.py --tracts $(BENCH_TRACTS) \
 	        --repeat $(BENCH_IMPACT_REPEAT) --json $(BENCH_OUT)/impact-bench.json; \
+	rc=$$?; scripts/portal.sh stop bench; exit $$rc
+
+# The analysis workspace (issue 17): a group-by-tract over a 1,000,000-row DataStore table through
+# cd3p_query_run against the same GROUP BY in SQL, in the bench environment (the table is made once).
+bench-query: services
+	scripts/portal.sh setup bench
+	scripts/portal.sh restart bench \
+	    && timeout $(BENCH_IMPACT_TIMEOUT) $(BIN)/python benchmarks/bench_query.py \
+	        --repeat $(BENCH_IMPACT_REPEAT) --json $(BENCH_OUT)/query-bench.json; \
 	rc=$$?; scripts/portal.sh stop bench; exit $$rc
 
 lint: install

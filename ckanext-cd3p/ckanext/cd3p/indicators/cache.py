@@ -73,6 +73,16 @@ def invalidate(resource_id: str) -> None:
         log.warning("cd3p: could not invalidate indicator cache of %s", resource_id, exc_info=True)
 
 
+def version(resource_id: str) -> int:
+    """The version of one DataStore table: how many times it changed (:func:`invalidate`), 0 when
+    it never did or Redis cannot say."""
+    try:
+        return int(_redis().get(_version_key(resource_id)) or 0)
+    except Exception:
+        log.warning("cd3p: could not read the version of %s", resource_id, exc_info=True)
+        return 0
+
+
 def invalidate_all() -> None:
     forget_request_memo("indicators")
     try:
