@@ -3,8 +3,9 @@
 #
 #   scripts/portal.sh setup  ENV...   render the ini files, create roles/databases, migrate, permissions
 #   scripts/portal.sh start  ENV      start the xloader worker and the web server in the background
+#                                     (and, for development, the scheduler of periodic jobs)
 #   scripts/portal.sh restart ENV...  the same, stopping this environment's old ones first
-#   scripts/portal.sh stop   [ENV]   stop the worker and web server this script started
+#   scripts/portal.sh stop   [ENV]   stop the worker, web server and scheduler this script started
 #   scripts/portal.sh status [ENV]
 #
 # Expects scripts/services.sh up to have run. Idempotent: each step checks before it acts. Given
@@ -188,6 +189,19 @@ start() {
         echo $! >"$wpid"
         say "worker[$CD3P_ENV]: started (log: $LOG/worker-$CD3P_ENV.log)"
     fi
+    # The scheduler queues the periodic jobs (the daily freshness job) on the worker. Only the
+    # development portal runs one: in the test environments a job queued at any moment would run
+    # into the tests (they run its tick themselves: tests/feeds/test_scheduler.py).
+    local spid="$RUN/scheduler-$CD3P_ENV.pid"
+    if [ "$CD3P_ENV" = development ]; then
+        if pid_alive "$spid"; then
+            say "scheduler[$CD3P_ENV]: already running"
+        else
+            nohup "$CKAN" -c "$INI" cd3p scheduler >>"$LOG/scheduler-$CD3P_ENV.log" 2>&1 &
+            echo $! >"$spid"
+            say "scheduler[$CD3P_ENV]: started (log: $LOG/scheduler-$CD3P_ENV.log)"
+        fi
+    fi
     if pid_alive "$hpid"; then
         say "web[$CD3P_ENV]: already running on http://127.0.0.1:$CD3P_WEB_PORT"
     else
@@ -229,6 +243,7 @@ stop() {
         use_env "$env"
         stop_pid "web[$CD3P_ENV]" "$RUN/web-$CD3P_ENV.pid"
         stop_pid "worker[$CD3P_ENV]" "$RUN/worker-$CD3P_ENV.pid"
+        stop_pid "scheduler[$CD3P_ENV]" "$RUN/scheduler-$CD3P_ENV.pid"
     done
 }
 
@@ -240,6 +255,9 @@ status() {
     for env in ${1:-$envs}; do
         use_env "$env"
         if pid_alive "$RUN/worker-$CD3P_ENV.pid"; then say "worker[$CD3P_ENV]: running"; else say "worker[$CD3P_ENV]: down"; rc=1; fi
+        if [ "$CD3P_ENV" = development ]; then
+            if pid_alive "$RUN/scheduler-$CD3P_ENV.pid"; then say "scheduler[$CD3P_ENV]: running"; else say "scheduler[$CD3P_ENV]: down"; rc=1; fi
+        fi
         if curl -fsS -o /dev/null "http://127.0.0.1:$CD3P_WEB_PORT/api/3/action/status_show" 2>/dev/null; then
             say "web[$CD3P_ENV]: serving on http://127.0.0.1:$CD3P_WEB_PORT"
         else

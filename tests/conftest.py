@@ -15,23 +15,21 @@ from __future__ import annotations
 import copy
 import io
 import os
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import rq
 import sqlalchemy as sa
 from ckan import model, plugins
 from ckan.common import config
-from ckan.lib import jobs
 from ckan.tests.helpers import call_action
 from ckanext.datastore.backend.postgres import get_write_engine
 from werkzeug.datastructures import FileStorage
 
 from ckanext.cd3p.common import model as cd3p_model
 from tests import factories, mail, partners
+from tests.helpers import worker_idle
 from tests.web import person
 
 _MIGRATED: list[bool] = []
@@ -97,19 +95,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.ckan_ini = str(own)
 
 
-def _worker_idle(timeout: float = 60) -> None:
-    """Waits until this environment's worker has no job running or queued: a check or load that a
-    previous test started must not run into this test's reset (it would, for one, make the site user
-    again while the test makes it)."""
-    queue = jobs.get_queue()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        busy = any(w.get_state() == "busy" for w in rq.Worker.all(connection=queue.connection))
-        if not busy and queue.count == 0:
-            return
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def clean_db(with_plugins: None, reset_db: Any, migrate_db_for: Any) -> None:
     """CKAN's clean_db, plus the migrations of the plugins we enable that have tables of their own.
@@ -118,7 +103,7 @@ def clean_db(with_plugins: None, reset_db: Any, migrate_db_for: Any) -> None:
     ledger refuses DELETE by design), so they are emptied with TRUNCATE. The ledger refuses that too;
     as the tables' owner, the reset turns those two triggers off for its own transaction only.
     """
-    _worker_idle()
+    worker_idle()
     reset_db()
     # The first reset of a process drops CKAN's tables (the activity plugin's among them) and makes
     # them again; later ones only delete rows. So the migrations are needed once per process.

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import rq
 import sqlalchemy as sa
 from ckan import model
+from ckan.lib import jobs
 from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
 
@@ -126,3 +128,16 @@ def tract_table(package: dict[str, Any]) -> dict[str, Any]:
         records=[{"geoid": "26163500100", "households": 812}],
     )
     return resource
+
+
+def worker_idle(timeout: float = 60) -> None:
+    """Waits until this environment's worker has no job running or queued: a check or load that a
+    previous test started must not run into this test's reset (it would, for one, make the site user
+    again while the test makes it)."""
+    queue = jobs.get_queue()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = any(w.get_state() == "busy" for w in rq.Worker.all(connection=queue.connection))
+        if not busy and queue.count == 0:
+            return
+        time.sleep(0.1)

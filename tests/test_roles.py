@@ -185,7 +185,11 @@ def _build() -> dict[str, Any]:
         "cd3p_data_request_close", {"user": w["admin_signed"]["name"]}, id=asked["id"], outcome="fulfilled"
     )
     w["grant"] = call_action("cd3p_access_grant_list", {"user": w["registered"]["name"]})[0]
+
     w["res_S"], w["res_U"], w["res_tier"] = (tract_table(w[k]) for k in ("ds_S", "ds_U", "tier"))
+    w["saved_query"] = call_action(
+        "cd3p_saved_query_create", asker, name="Households by tract", spec={"resource_id": w["res_S"]["id"]}
+    )
     return w
 
 
@@ -410,6 +414,24 @@ CD3P_EXPECTED: dict[str, set[str]] = {
     "cd3p_partner_show": EVERYONE,
     "cd3p_partner_gaps": EVERYONE,
     "cd3p_partnership_show": LOGGED_IN,
+    # A query is open to anyone; each table it reads is checked with datastore_search's own rule.
+    "cd3p_query_run": EVERYONE,
+    # Saved queries: one's own; a shared link opens for anyone; only its owner deletes it.
+    "cd3p_saved_query_create": LOGGED_IN,
+    "cd3p_saved_query_list": LOGGED_IN,
+    "cd3p_saved_query_show": EVERYONE,
+    "cd3p_saved_query_delete:Q": {"registered", "sysadmin"},
+    # A result saved as a resource: anyone logged in may try (the action checks resource_create on
+    # the dataset, the agreement gate with it); provenance is for who may see the resource; a
+    # refresh for who may change its dataset.
+    "cd3p_query_save": LOGGED_IN,
+    "cd3p_derived_show:S": EVERYONE,
+    "cd3p_derived_show:T": {role for role in ROLES if "package_show:partners" in EXPECTED[role]},
+    "cd3p_derived_refresh:S": {"editor_signed", "admin_signed", "sysadmin"},
+    # Freshness: of a dataset, for whoever may see it; the list past due is the City's.
+    "cd3p_freshness_show:S": EVERYONE,
+    "cd3p_freshness_show:T": {role for role in ROLES if "package_show:partners" in EXPECTED[role]},
+    "cd3p_freshness_list": SYSADMIN,
     # Access grants: each user lists what they may see of them; the dataset's admins revoke.
     "cd3p_access_grant_list": LOGGED_IN,
     "cd3p_access_grant_revoke:G": {"admin_signed", "sysadmin"},
@@ -427,13 +449,17 @@ def _cd3p_data(w: dict[str, Any], check: str) -> dict[str, Any]:
         return {"id": w["application"]["id"]}
     if name.startswith("cd3p_resource_") and org:
         return {"id": w["res_" + check.partition(":")[2]]["id"]}
-    if name == "cd3p_programme_show":
+    if name in ("cd3p_programme_show", "cd3p_freshness_show"):
         return {"id": w["ds_S" if check.endswith(":S") else "tier"]["id"]}
     if name.startswith("cd3p_data_request_") and not name.endswith(("create", "list", "queue")):
         data = {"id": w["access_request" if check.endswith(":A") else "data_request"]["id"]}
         return {**data, "organization_id": w["S"]["id"]} if name.endswith("assign") else data
     if name == "cd3p_agreement_status":
         return {"organization_id": w["S"]["id"]}
+    if name.startswith("cd3p_derived_") and check.endswith((":S", ":T")):
+        return {"id": w["res_S" if check.endswith(":S") else "res_tier"]["id"]}
+    if name.startswith("cd3p_saved_query_") and check.endswith(":Q"):
+        return {"id": w["saved_query"]["id"]}
     if name == "cd3p_access_grant_revoke":
         return {"id": w["grant"]["id"], "reason": "Test"}
     return {"id": "current"}
@@ -457,6 +483,7 @@ def test_every_cd3p_auth_function_is_in_the_matrix() -> None:
 
 
 ADMINS = {"admin_unsigned", "admin_signed", "sysadmin"}
+SEE_TIER_ROLES = {role for role in ROLES if EXPECTED[role] >= SEE_TIER}
 # The pages of data requests and partners: who gets each (200); the others are refused with a 403
 # (a visitor: the login page), or, for an access request, a 404 where its page would say it exists.
 CD3P_PAGES: dict[str, tuple[str, set[str]]] = {
@@ -473,6 +500,12 @@ CD3P_PAGES: dict[str, tuple[str, set[str]]] = {
     "/partners/{S}/districts.geojson": ("", EVERYONE),
     "/organization/{S}": ("", EVERYONE),
     "/dashboard/partnership": ("", LOGGED_IN),
+    "/analysis": ("", EVERYONE),
+    "/analysis?resource_id={res_S}": ("", EVERYONE),
+    "/analysis?resource_id={res_tier}": ("", SEE_TIER_ROLES),
+    "/analysis/saved/{Q}": ("", EVERYONE),
+    "/dashboard/queries": ("", LOGGED_IN),
+    "/ckan-admin/freshness": ("", SYSADMIN),
 }
 
 
@@ -482,6 +515,9 @@ def _page_path(w: dict[str, Any], template: str) -> str:
         data_request=w["data_request"]["id"],
         access_request=w["access_request"]["id"],
         S=w["S"]["name"],
+        Q=w["saved_query"]["id"],
+        res_S=w["res_S"]["id"],
+        res_tier=w["res_tier"]["id"],
     )
 
 
@@ -503,4 +539,4 @@ def test_cd3p_pages(world: dict[str, Any], app: Any, role: str) -> None:
 
 def test_matrix_size() -> None:
     """The size reported in the issues' closing notes."""
-    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED), len(CD3P_PAGES)) == (10, 35, 68, 13)
+    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED), len(CD3P_PAGES)) == (10, 35, 80, 19)

@@ -330,6 +330,10 @@ def test_migration_downgrades_and_upgrades(migrate_db_for: Any) -> None:
         "cd3p_data_request_comment",
         "cd3p_data_request_follower",
         "cd3p_access_grant",
+        "cd3p_saved_query",
+        "cd3p_derived_resource",
+        "cd3p_derived_refresh",
+        "cd3p_data_change",
     }
     assert partners.active_agreement()["state"] == "active"  # usable again
 

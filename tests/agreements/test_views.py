@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from ckan.tests.helpers import call_action, call_auth
 
 from ckanext.cd3p.agreements import ledger as ledger_module
 from ckanext.cd3p.agreements import views
+from ckanext.cd3p.analysis.model import DerivedResource, SavedQuery
 from ckanext.cd3p.common import geography, pages
 from ckanext.cd3p.indicators.model import IndicatorSource
 from ckanext.cd3p.ingestion.model import ResourceCheck
@@ -1079,6 +1081,13 @@ def _world() -> dict[str, Any]:
     w["closed_request"] = call_action(
         "cd3p_data_request_close", {"user": site()["user"]}, id=closed["id"], outcome="declined", reason="No"
     )
+    # The analysis workspace's forms: a query the user saved.
+    w["saved_query"] = call_action(
+        "cd3p_saved_query_create",
+        {"user": w["user"]["name"]},
+        name="Households",
+        spec={"resource_id": w["resource"]["id"]},
+    )
     return w
 
 
@@ -1095,6 +1104,8 @@ def _snapshot() -> tuple[Any, ...]:
         sorted((r.id, r.state, r.title, r.updated) for r in model.Session.query(DataRequest)),
         model.Session.query(DataRequestComment).count(),
         model.Session.query(DataRequestFollower).count(),
+        sorted(q.id for q in model.Session.query(SavedQuery)),
+        sorted(d.id for d in model.Session.query(DerivedResource)),
     )
 
 
@@ -1217,6 +1228,21 @@ POSTS: dict[str, Callable[[dict[str, Any]], tuple[str, str, dict[str, Any]]]] = 
         "sysadmin",
         "/ckan-admin/indicator-sources/registered-source/delete",
         {},
+    ),
+    "cd3p_analysis.saved_create": lambda w: (
+        "user",
+        "/analysis/saved",
+        {"name": "Q", "spec": json.dumps({"resource_id": w["resource"]["id"]})},
+    ),
+    "cd3p_analysis.saved_delete": lambda w: ("user", f"/analysis/saved/{w['saved_query']['id']}/delete", {}),
+    "cd3p_analysis.save": lambda w: (
+        "admin",
+        "/analysis/save",
+        {
+            "spec": json.dumps({"resource_id": w["resource"]["id"]}),
+            "package_id": w["dataset"]["id"],
+            "name": "Saved result",
+        },
     ),
 }
 

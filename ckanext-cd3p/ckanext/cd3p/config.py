@@ -58,3 +58,11 @@ link_timeout: Callable[[], int] = _option("ckanext.cd3p.checks.link_timeout")
 load_stale_after: Callable[[], int] = _option("ckanext.cd3p.load.stale_after")
 load_lock_timeout: Callable[[], int] = _option("ckanext.cd3p.load.lock_timeout")
 load_copy_while_checking: Callable[[], bool] = _option("ckanext.cd3p.load.copy_while_checking")
+
+# The analysis workspace: the most rows one query answers with (a page, a saved result), and how
+# long its statement may run (milliseconds).
+analysis_row_cap: Callable[[], int] = _option("ckanext.cd3p.analysis.row_cap")
+analysis_timeout_ms: Callable[[], int] = _option("ckanext.cd3p.analysis.timeout_ms")
+
+# The scheduler (``ckan cd3p scheduler``): seconds between its looks at what is due.
+scheduler_interval: Callable[[], int] = _option("ckanext.cd3p.scheduler.interval")

@@ -36,7 +36,17 @@ from ckanext.cd3p.ingestion import checks
 from ckanext.cd3p.requests import fulfilment, grants
 from ckanext.xloader.interfaces import IXloader
 
-FEATURES = ("catalog", "agreements", "indicators", "ingestion", "impact", "requests", "ecosystem")
+FEATURES = (
+    "catalog",
+    "agreements",
+    "indicators",
+    "ingestion",
+    "impact",
+    "requests",
+    "ecosystem",
+    "analysis",
+    "feeds",
+)
 
 # The checks before loading read a programme's tables as outcome reports (impact).
 checks.add_table_check(outcomes.table_check)

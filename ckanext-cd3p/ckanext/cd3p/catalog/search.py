@@ -13,6 +13,7 @@ from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p.common import inputs
 from ckanext.cd3p.common.memo import forget_request_memo, request_memo
+from ckanext.cd3p.feeds import changes, freshness
 
 # Facet field in Solr -> dataset field whose choices label it (None: not a choice field).
 FACETS: dict[str, tuple[str, str | None]] = {
@@ -22,6 +23,7 @@ FACETS: dict[str, tuple[str, str | None]] = {
     "access_level": ("Access level", "access_level"),
     "partner_sector": ("Partner sector", None),
     "vocab_temporal_years": ("Year covered", None),
+    "freshness": ("Freshness", None),
     "organization": ("Organizations", None),
     "res_format": ("Formats", None),
     "tags": ("Tags", None),
@@ -107,6 +109,7 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     sector = organization_sectors().get(pkg_dict.get("owner_org") or "")
     if sector:
         pkg_dict["partner_sector"] = sector
+    pkg_dict["freshness"] = freshness.of_index(pkg_dict, changes.recorded_change(pkg_dict["id"]))
     return fit_terms(pkg_dict)
 
 
@@ -162,7 +165,10 @@ def label_facets(search_results: dict[str, Any]) -> dict[str, Any]:
         facet = facets.get(solr_field)
         if not facet:
             continue
-        labels = sector_labels() if solr_field == "partner_sector" else _labels(dataset_field, fields)
+        if solr_field == "freshness":
+            labels = freshness.labels()
+        else:
+            labels = sector_labels() if solr_field == "partner_sector" else _labels(dataset_field, fields)
         facet["title"] = title
         for item in facet.get("items", []):
             item["display_name"] = labels.get(item["name"], item["display_name"])

@@ -429,8 +429,7 @@ def load(
     otherwise than the check did, a second pass writes its CSV copy to ``out`` for COPY to read.
     Other formats were copied to ``out`` by the check (``copy``). Each table check in ``extra`` is
     told once the table is in place."""
-    from ckanext.cd3p.indicators import cache
-    from ckanext.cd3p.ingestion import suppression
+    from ckanext.cd3p.ingestion import signals, suppression
 
     resource_id = resource["id"]
     if table is None:
@@ -491,7 +490,7 @@ def load(
             rows=result["rows"],
             types=result["types"],
         )
-    cache.invalidate(resource_id)
+    signals.table_changed(resource_id)
     loading.mark_task(resource_id, check_id, "complete")
     return "complete"
 

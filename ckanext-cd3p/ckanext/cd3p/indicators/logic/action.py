@@ -314,7 +314,9 @@ def cd3p_indicator_source_list(context: Context, data_dict: DataDict) -> list[di
 
 def _changed(resource_id: Any) -> None:
     if resource_id:
-        cache.invalidate(str(resource_id))
+        from ckanext.cd3p.ingestion import signals
+
+        signals.table_changed(str(resource_id))
 
 
 @tk.chained_action

@@ -9,7 +9,9 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from ckanext.cd3p.agreements import model as _agreements  # noqa: F401 (the tables of each feature)
+from ckanext.cd3p.analysis import model as _analysis  # noqa: F401
 from ckanext.cd3p.common.model import metadata
+from ckanext.cd3p.feeds import model as _feeds  # noqa: F401
 from ckanext.cd3p.indicators import model as _indicators  # noqa: F401
 from ckanext.cd3p.ingestion import model as _ingestion  # noqa: F401
 from ckanext.cd3p.requests import model as _requests  # noqa: F401
