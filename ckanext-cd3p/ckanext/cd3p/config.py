@@ -66,3 +66,7 @@ analysis_timeout_ms: Callable[[], int] = _option("ckanext.cd3p.analysis.timeout_
 
 # The scheduler (``ckan cd3p scheduler``): seconds between its looks at what is due.
 scheduler_interval: Callable[[], int] = _option("ckanext.cd3p.scheduler.interval")
+
+# Feeds: hosts or networks a feed may fetch from although they are not public (the refusal of
+# loopback, private and link-local addresses is in feeds/fetch.py).
+feeds_allowed_hosts: Callable[[], list[str]] = _option("ckanext.cd3p.feeds.allowed_hosts")
