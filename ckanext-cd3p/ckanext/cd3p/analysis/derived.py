@@ -70,20 +70,7 @@ def level(dataset: dict[str, Any]) -> str:
 
 def _dataset_facts(package_id: str) -> dict[str, Any] | None:
     pkg = model.Package.get(package_id)
-    if pkg is None:
-        return None
-    extras = pkg.extras
-    return {
-        "id": pkg.id,
-        "owner_org": pkg.owner_org,
-        "private": pkg.private,
-        "access_level": extras.get("access_level"),
-        "small_cell_threshold": extras.get("small_cell_threshold"),
-    }
-
-
-def _resource_facts(resource: model.Resource) -> dict[str, Any]:
-    return {"id": resource.id, "count_columns": (resource.extras or {}).get("count_columns")}
+    return suppression.dataset_facts(pkg) if pkg is not None else None
 
 
 def _source_facts(resource_ids: Sequence[str]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -94,7 +81,7 @@ def _source_facts(resource_ids: Sequence[str]) -> list[tuple[dict[str, Any], dic
         dataset = _dataset_facts(resource.package_id) if resource is not None else None
         if resource is None or dataset is None:
             continue  # the runner refuses a missing table before this is asked
-        found.append((dataset, _resource_facts(resource)))
+        found.append((dataset, suppression.resource_facts(resource)))
     return found
 
 
@@ -139,7 +126,7 @@ def openness(sources: Sequence[tuple[dict[str, Any], dict[str, Any]]], target: d
 def _counts_of(table: Table, usable: Sequence[str] | None = None) -> set[str]:
     """The columns of a source table (those a query may use of it) that are its count columns."""
     resource = model.Resource.get(table.resource_id)
-    names = suppression.count_columns(_resource_facts(resource)) if resource is not None else []
+    names = suppression.count_columns(suppression.resource_facts(resource)) if resource is not None else []
     fields = list(table.fields)
     if any(not suppression.matching(fields, [name]) for name in names):
         counted = set(fields)  # a name it lacks: its view suppresses every column (fail closed)

@@ -159,7 +159,8 @@ class Suppressed(NamedTuple):
         return view_name(self.resource_id)
 
 
-def _dataset_facts(pkg: model.Package) -> dict[str, Any]:
+def dataset_facts(pkg: model.Package) -> dict[str, Any]:
+    """The dataset settings suppression reads (access level, threshold, owner), from the model."""
     extras = pkg.extras
     return {
         "id": pkg.id,
@@ -170,7 +171,8 @@ def _dataset_facts(pkg: model.Package) -> dict[str, Any]:
     }
 
 
-def _resource_facts(resource: model.Resource) -> dict[str, Any]:
+def resource_facts(resource: model.Resource) -> dict[str, Any]:
+    """The resource setting suppression reads (its count columns), from the model."""
     return {"id": resource.id, "count_columns": (resource.extras or {}).get("count_columns")}
 
 
@@ -180,13 +182,13 @@ def _facts(resource_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     resource = model.Resource.get(resource_id)
     if resource is None:
         return None
-    facts = _resource_facts(resource)
+    facts = resource_facts(resource)
     if not count_columns(facts):
         return None
     pkg = model.Package.get(resource.package_id)
     if pkg is None:
         return None
-    return _dataset_facts(pkg), facts
+    return dataset_facts(pkg), facts
 
 
 def resolve(ref: str) -> str | None:
@@ -470,8 +472,8 @@ def refused_tables(context: Context, table_names: Iterable[str], sql: str) -> li
         pkg = model.Package.get(resource.package_id)
         if pkg is None:
             continue
-        dataset = _dataset_facts(pkg)
-        if applies(dataset, _resource_facts(resource)) and not privacy.sees_raw(context, dataset):
+        dataset = dataset_facts(pkg)
+        if applies(dataset, resource_facts(resource)) and not privacy.sees_raw(context, dataset):
             candidates.append(resource.id)
     if not candidates:
         return []

@@ -68,22 +68,31 @@ def _derived_resource(data_dict: DataDict | None) -> model.Resource:
     return resource
 
 
+def _delegated(
+    context: Context, data_dict: DataDict | None, auth_name: str, refusal: str, of_dataset: bool = False
+) -> AuthResult:
+    """The derived resource's own rule: core's ``auth_name`` on it (``id``) or on its dataset."""
+    resource = _derived_resource(data_dict)
+    target = {"id": resource.package_id if of_dataset else resource.id}
+    try:
+        tk.check_access(auth_name, dict(context), target)
+    except tk.NotAuthorized:
+        return auth.refuse(refusal)
+    return auth.ALLOWED
+
+
 @tk.auth_allow_anonymous_access
 def cd3p_derived_show(context: Context, data_dict: DataDict | None) -> AuthResult:
     """Whoever may see the derived resource (``resource_show``)."""
-    resource = _derived_resource(data_dict)
-    try:
-        tk.check_access("resource_show", dict(context), {"id": resource.id})
-    except tk.NotAuthorized:
-        return auth.refuse(tk._("You may not see this resource"))
-    return auth.ALLOWED
+    return _delegated(context, data_dict, "resource_show", tk._("You may not see this resource"))
 
 
 def cd3p_derived_refresh(context: Context, data_dict: DataDict | None) -> AuthResult:
     """Those who may change the derived resource's dataset (``package_update``)."""
-    resource = _derived_resource(data_dict)
-    try:
-        tk.check_access("package_update", dict(context), {"id": resource.package_id})
-    except tk.NotAuthorized:
-        return auth.refuse(tk._("Only editors of the dataset can refresh its derived resources"))
-    return auth.ALLOWED
+    return _delegated(
+        context,
+        data_dict,
+        "package_update",
+        tk._("Only editors of the dataset can refresh its derived resources"),
+        of_dataset=True,
+    )
