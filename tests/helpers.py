@@ -115,11 +115,13 @@ def wait_for_load(resource_id: str, timeout: float = 120, after: str | None = No
 
 
 def tract_table(package: dict[str, Any]) -> dict[str, Any]:
-    """A link resource of the dataset with a one-row DataStore table of a Detroit tract's households
-    (made by datastore_create: no file, so no check and no load)."""
+    """A DataStore-only resource of the dataset (``url_type`` "datastore") with a one-row table of a
+    Detroit tract's households, made by datastore_create: no file, so no check and no load."""
     from tests import factories
 
-    resource = factories.Resource(package_id=package["id"], url="http://example.com/d.csv", format="CSV")
+    resource = factories.Resource(
+        package_id=package["id"], url="_datastore_only_resource", url_type="datastore", format="CSV"
+    )
     call_action(
         "datastore_create",
         resource_id=resource["id"],

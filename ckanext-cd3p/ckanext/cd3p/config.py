@@ -68,5 +68,7 @@ analysis_timeout_ms: Callable[[], int] = _option("ckanext.cd3p.analysis.timeout_
 scheduler_interval: Callable[[], int] = _option("ckanext.cd3p.scheduler.interval")
 
 # Feeds: hosts or networks a feed may fetch from although they are not public (the refusal of
-# loopback, private and link-local addresses is in feeds/fetch.py).
+# loopback, private and link-local addresses is in common/fetch.py).
 feeds_allowed_hosts: Callable[[], list[str]] = _option("ckanext.cd3p.feeds.allowed_hosts")
+# Feeds: failed fetches in a row before the organization's admins are told.
+feeds_notify_after: Callable[[], int] = _option("ckanext.cd3p.feeds.notify_after")

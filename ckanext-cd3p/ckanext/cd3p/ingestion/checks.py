@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-import requests
 import sqlalchemy as sa
 from ckan import authz, model
 from ckan.lib import uploader
@@ -41,7 +40,7 @@ from ckan.plugins import toolkit as tk
 from ckan.types import Context
 
 from ckanext.cd3p import config as cd3p_config
-from ckanext.cd3p.common import privacy
+from ckanext.cd3p.common import fetch, privacy
 from ckanext.cd3p.common.model import utcnow
 from ckanext.cd3p.ingestion import loading, screening, validation
 from ckanext.cd3p.ingestion.model import ResourceCheck
@@ -142,9 +141,10 @@ def can_load(resource_id: str) -> bool:
     file that passes (:mod:`ckanext.cd3p.ingestion.loading`), all or nothing, which xloader cannot. So a
     submission (a new file, or a reload asked for through ``xloader_submit``) queues a check of the
     current file, unless one is already under way or the file was held or failed: a file held or
-    failed is checked again only when asked (``cd3p_resource_check_run``)."""
+    failed is checked again only when asked (``cd3p_resource_check_run``). A DataStore-only
+    resource (``url_type`` "datastore": its table written through the API) has no file to check."""
     resource = model.Resource.get(resource_id)
-    if resource is None:
+    if resource is None or resource.url_type == "datastore":
         return False
     fp = fingerprint(_resource_dict(resource))
     session = model.meta.create_local_session()  # committed on its own, as xloader's task status is
@@ -208,6 +208,14 @@ def enqueue(resource_id: str, check_id: str) -> None:
 
 def start(resource_id: str) -> ResourceCheck:
     """A new check of the resource's current file, queued (whatever earlier checks said)."""
+    row = begin(resource_id)
+    enqueue(resource_id, row.id)
+    return row
+
+
+def begin(resource_id: str) -> ResourceCheck:
+    """A new check of the resource's current file, pending and committed, for the caller to run
+    (:func:`start` queues it; a feed runs it at once, with the file it fetched)."""
     resource = model.Resource.get(resource_id)
     if resource is None or resource.state != "active":
         raise tk.ObjectNotFound(tk._("Resource not found"))
@@ -222,40 +230,31 @@ def start(resource_id: str) -> ResourceCheck:
     )
     model.Session.add(row)
     model.Session.commit()
-    enqueue(resource_id, row.id)
     return row
 
 
 @contextlib.contextmanager
-def local_file(resource: dict[str, Any]) -> Iterator[Path]:
-    """The resource's file on this machine: the stored upload, or the link fetched to a temporary file
-    (refused beyond ``ckan.max_resource_size``)."""
+def local_file(resource: dict[str, Any], fetched: str | None = None) -> Iterator[Path]:
+    """The resource's file on this machine: the stored upload, the file a feed already fetched
+    (``fetched``), or the link fetched to a temporary file by the one rule of what may be fetched
+    (``common/fetch.py``: never the portal's own networks; refused beyond ``ckan.max_resource_size``)."""
+    if fetched is not None:
+        yield Path(fetched)
+        return
+    if resource.get("url_type") == "datastore":
+        raise CheckError(tk._("This resource has no file: its table is written through the DataStore API."))
     if resource.get("url_type") == "upload":
         path = Path(uploader.get_resource_uploader(resource).get_path(resource["id"]))
         if not path.exists():
             raise CheckError(tk._("The uploaded file is missing from storage."))
         yield path
         return
-    limit = cd3p_config.max_resource_mb() * 1024 * 1024
     handle, name = tempfile.mkstemp(prefix="cd3p-check-")
     try:
         with os.fdopen(handle, "wb") as out:
             try:
-                with requests.get(
-                    resource["url"], stream=True, timeout=cd3p_config.link_timeout()
-                ) as response:
-                    response.raise_for_status()
-                    size = 0
-                    for chunk in response.iter_content(1 << 20):
-                        size += len(chunk)
-                        if size > limit:
-                            raise CheckError(
-                                tk._("The linked file is larger than the {limit} MB limit.").format(
-                                    limit=cd3p_config.max_resource_mb()
-                                )
-                            )
-                        out.write(chunk)
-            except requests.RequestException as e:
+                fetch.fetch(resource.get("url") or "", sink=out)
+            except fetch.FetchError as e:
                 raise CheckError(tk._("The linked file could not be fetched: {error}").format(error=e)) from e
         yield Path(name)
     finally:
@@ -336,8 +335,10 @@ def decide(report: dict[str, Any], dataset: dict[str, Any]) -> str:
     return "passed"
 
 
-def run(resource_id: str, check_id: str) -> str:
-    """The check job: reads and screens the file, records the report, then holds it or loads it."""
+def run(resource_id: str, check_id: str, fetched: str | None = None) -> str:
+    """The check job: reads and screens the file, records the report, then holds it or loads it.
+    A feed runs it with the file it fetched (``fetched``, a path), so that the file is not fetched
+    twice."""
     context = _site()
     check = model.Session.get(ResourceCheck, check_id)
     if check is None:
@@ -368,7 +369,7 @@ def run(resource_id: str, check_id: str) -> str:
         path = Path()
         staging = stack.enter_context(loading.Staging(resource_id, check_id))
         try:
-            path = stack.enter_context(local_file(resource))
+            path = stack.enter_context(local_file(resource, fetched))
             report["size"] = path.stat().st_size
             if copy is None and cd3p_config.load_copy_while_checking():
                 staging.copy_early(path, fmt, [resource.get("geo_key_column") or ""])
@@ -399,17 +400,27 @@ def run(resource_id: str, check_id: str) -> str:
         _finish(check, state, report)
         log.info("cd3p: check of resource %s: %s", resource_id, state)
         if state != "passed":
-            loading.mark_task(resource_id, check_id, "error", _refusal(state, report))
+            loading.mark_task(resource_id, check_id, "error", not_loaded(state, report))
             return state
         load(staging, resource, dataset, path, fmt, tables[0] if tables else None, out, copy, extra)
     return state
 
 
-def _refusal(state: str, report: dict[str, Any]) -> str:
+def not_loaded(state: str, report: dict[str, Any]) -> str:
+    """Why a file that was held or failed was not loaded, in one sentence (the report has the rest)."""
     if state == "held":
         return tk._("Not loaded: the file appears to hold personal data; see its check report.")
+    geography = report.get("geography") or {}
+    error = report.get("error") or geography.get("error")
+    if not error and geography.get("unknown_total"):
+        first = (geography.get("unknown") or [{}])[0]
+        error = tk.ungettext(
+            "{n} geography code is not known ({value!r}, row {row}).",
+            "{n} geography codes are not known (the first: {value!r}, row {row}).",
+            geography["unknown_total"],
+        ).format(n=geography["unknown_total"], value=first.get("value"), row=first.get("row"))
     return tk._("Not loaded: the file failed its check. {error}").format(
-        error=report.get("error") or tk._("See its check report.")
+        error=error or tk._("See its check report.")
     )
 
 

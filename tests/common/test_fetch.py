@@ -1,6 +1,7 @@
-"""A feed's fetch against a real local HTTP server: the addresses it refuses (loopback, private,
-link-local and metadata, shared, IPv6, a name resolving to one, a redirect to one), the allow-list
-that the tests need for their own server, the conditional request, the size limit and the hash."""
+"""The fetch of a linked file or a feed against a real local HTTP server: the addresses it refuses
+(loopback, private, link-local and metadata, shared, IPv6, a name resolving to one, a redirect to one),
+the allow-list that the tests need for their own server, the conditional request, the size limit
+and the hash."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ckanext.cd3p.feeds import fetch
+from ckanext.cd3p.common import fetch
 
 BODY = b"geoid,households\n26163500100,900\n"
 ETAG = '"v1"'

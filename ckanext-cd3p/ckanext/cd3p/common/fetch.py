@@ -1,5 +1,5 @@
-"""Fetching a feed's URL without being turned against the portal's own network (server-side request
-forgery), conditionally, within the size limit, with the content's hash.
+"""Fetching a linked file or a feed's URL without being turned against the portal's own network
+(server-side request forgery), conditionally, within the size limit, with the content's hash.
 
 :func:`refusal` is the one rule of which addresses a feed may reach: ``http`` or ``https`` only, and
 a host every address of which (as resolved now) is public: no loopback, private, link-local (the
@@ -19,6 +19,7 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import IO
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -46,6 +47,7 @@ class Fetched:
     etag: str | None = None
     last_modified: str | None = None
     url: str = ""  # where the content came from, after the redirects
+    size: int = 0
 
 
 def _allowed(host: str, addresses: Iterable[Address], allowed: Iterable[str]) -> bool:
@@ -131,8 +133,10 @@ def fetch(
     max_bytes: int | None = None,
     timeout: float | None = None,
     allowed: Iterable[str] | None = None,
+    sink: IO[bytes] | None = None,
 ) -> Fetched:
-    """The URL's content, asked conditionally (``If-None-Match``, ``If-Modified-Since``).
+    """The URL's content, asked conditionally (``If-None-Match``, ``If-Modified-Since``); written
+    to ``sink`` as it arrives when one is given (the answer's ``content`` is then empty).
 
     :raises FetchError: a refused address (the first URL or a redirect), too many redirects, an
         answer that is not 200 or 304, a body over ``max_bytes`` (CKAN's upload limit by default),
@@ -174,14 +178,19 @@ def fetch(
                 )
             digest = hashlib.sha256()
             body = bytearray()
+            size = 0
             try:
                 for chunk in response.iter_content(CHUNK):
-                    body.extend(chunk)
-                    if len(body) > limit:
+                    size += len(chunk)
+                    if size > limit:
                         raise FetchError(
                             tk._("The file is larger than {mb} MB").format(mb=limit // (1024 * 1024) or 1)
                         )
                     digest.update(chunk)
+                    if sink is None:
+                        body.extend(chunk)
+                    else:
+                        sink.write(chunk)
             except requests.RequestException as e:
                 raise FetchError(tk._("The fetch failed: {error}").format(error=e)) from None
             return Fetched(
@@ -191,5 +200,6 @@ def fetch(
                 etag=response.headers.get("ETag"),
                 last_modified=response.headers.get("Last-Modified"),
                 url=current,
+                size=size,
             )
     raise FetchError(tk._("More than {n} redirects").format(n=MAX_REDIRECTS))
