@@ -237,6 +237,7 @@ def _real(w: dict[str, Any], action: str, param: str) -> Any:
             ("cd3p_partner_show", w["org"]["name"]),
             ("cd3p_saved_query", w["saved_query"]["id"]),
             ("cd3p_freshness", w["dataset"]["id"]),
+            ("cd3p_feed", w["resource"]["id"]),
             ("cd3p_indicator_show", "households-without-broadband"),
             ("cd3p_place_show", "city"),
             ("cd3p_impact_place_show", "26163500100"),

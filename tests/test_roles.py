@@ -432,6 +432,11 @@ CD3P_EXPECTED: dict[str, set[str]] = {
     "cd3p_freshness_show:S": EVERYONE,
     "cd3p_freshness_show:T": {role for role in ROLES if "package_show:partners" in EXPECTED[role]},
     "cd3p_freshness_list": SYSADMIN,
+    # A feed: its schedule and fetches for whoever may see the resource; a fetch now for who may
+    # edit it.
+    "cd3p_feed_show:S": EVERYONE,
+    "cd3p_feed_show:T": {role for role in ROLES if "package_show:partners" in EXPECTED[role]},
+    "cd3p_feed_run:S": {"editor_signed", "admin_signed", "sysadmin"},
     # Access grants: each user lists what they may see of them; the dataset's admins revoke.
     "cd3p_access_grant_list": LOGGED_IN,
     "cd3p_access_grant_revoke:G": {"admin_signed", "sysadmin"},
@@ -456,7 +461,7 @@ def _cd3p_data(w: dict[str, Any], check: str) -> dict[str, Any]:
         return {**data, "organization_id": w["S"]["id"]} if name.endswith("assign") else data
     if name == "cd3p_agreement_status":
         return {"organization_id": w["S"]["id"]}
-    if name.startswith("cd3p_derived_") and check.endswith((":S", ":T")):
+    if name.startswith(("cd3p_derived_", "cd3p_feed_")) and check.endswith((":S", ":T")):
         return {"id": w["res_S" if check.endswith(":S") else "res_tier"]["id"]}
     if name.startswith("cd3p_saved_query_") and check.endswith(":Q"):
         return {"id": w["saved_query"]["id"]}
@@ -539,4 +544,4 @@ def test_cd3p_pages(world: dict[str, Any], app: Any, role: str) -> None:
 
 def test_matrix_size() -> None:
     """The size reported in the issues' closing notes."""
-    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED), len(CD3P_PAGES)) == (10, 35, 80, 19)
+    assert (len(ROLES), len(CHECKS), len(CD3P_EXPECTED), len(CD3P_PAGES)) == (10, 35, 83, 19)

@@ -334,6 +334,8 @@ def test_migration_downgrades_and_upgrades(migrate_db_for: Any) -> None:
         "cd3p_derived_resource",
         "cd3p_derived_refresh",
         "cd3p_data_change",
+        "cd3p_feed",
+        "cd3p_feed_fetch",
     }
     assert partners.active_agreement()["state"] == "active"  # usable again
 

@@ -24,6 +24,7 @@ from ckanext.cd3p.agreements import ledger as ledger_module
 from ckanext.cd3p.agreements import views
 from ckanext.cd3p.analysis.model import DerivedResource, SavedQuery
 from ckanext.cd3p.common import geography, pages
+from ckanext.cd3p.feeds.model import Feed
 from ckanext.cd3p.indicators.model import IndicatorSource
 from ckanext.cd3p.ingestion.model import ResourceCheck
 from ckanext.cd3p.plugin import Cd3pPlugin
@@ -1034,7 +1035,18 @@ def _world() -> dict[str, Any]:
     # DataStore table of Detroit tracts, a held check of it, and a registered indicator source.
     w["dataset"] = factories.Dataset(owner_org=w["org"]["id"], name="csrf-survey")
     w["resource"] = factories.Resource(
-        package_id=w["dataset"]["id"], name="survey", url="http://example.com/survey.csv", format="CSV"
+        package_id=w["dataset"]["id"],
+        name="survey",
+        url="_datastore_only_resource",
+        url_type="datastore",
+        format="CSV",
+    )
+    # A feed (a link with a refresh schedule; no format, so it is not loaded when made).
+    w["feed"] = factories.Resource(
+        package_id=w["dataset"]["id"],
+        name="feed",
+        url="http://example.com/feed.csv",
+        refresh_frequency="daily",
     )
     tract = sorted(geography.tracts())[0]
     call_action(
@@ -1106,6 +1118,7 @@ def _snapshot() -> tuple[Any, ...]:
         model.Session.query(DataRequestFollower).count(),
         sorted(q.id for q in model.Session.query(SavedQuery)),
         sorted(d.id for d in model.Session.query(DerivedResource)),
+        sorted((f.resource_id, f.next_fetch) for f in model.Session.query(Feed)),
     )
 
 
@@ -1192,6 +1205,11 @@ POSTS: dict[str, Callable[[dict[str, Any]], tuple[str, str, dict[str, Any]]]] = 
     "cd3p_checks.mark_personal": lambda w: (
         "admin",
         f"/dataset/{w['dataset']['id']}/resource/{w['resource']['id']}/mark-personal",
+        {},
+    ),
+    "cd3p_freshness.feed_run": lambda w: (
+        "admin",
+        f"/dataset/{w['dataset']['id']}/resource/{w['feed']['id']}/feed",
         {},
     ),
     "cd3p_checks.admin_release": lambda w: (

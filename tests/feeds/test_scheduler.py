@@ -1,5 +1,6 @@
-"""The scheduler queues the daily freshness job on the real worker once a day, whoever ticks (a
-restarted scheduler, a second one): the worker then records a dataset that went overdue. Its
+"""The scheduler queues the daily freshness job on the real worker once a day, and the feeds due
+every five minutes, whoever ticks (a restarted scheduler, a second one): the worker then records a
+dataset that went overdue (the feeds: tests/feeds/test_feeds.py). Its
 command runs as its own process, as `make run` and docker/ start it."""
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ def _overdue_dataset() -> dict[str, Any]:
 @pytest.mark.usefixtures("no_runs")
 def test_the_daily_job_is_queued_once_a_day_and_the_worker_runs_it(agreement: dict[str, Any]) -> None:
     dataset = _overdue_dataset()
-    assert scheduler.tick() == ["freshness"]
-    assert scheduler.tick() == []  # within the day: nothing again
+    assert scheduler.tick() == ["freshness", "feeds"]
+    assert scheduler.tick() == []  # within the period: nothing again
 
     def told() -> str | None:
         row = model.Session.get(DataChange, dataset["id"])
@@ -67,5 +68,5 @@ def test_the_command_runs_as_its_own_process(request: pytest.FixtureRequest) -> 
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "scheduler: queued freshness" in done.stdout
+    assert "scheduler: queued freshness\nscheduler: queued feeds" in done.stdout
     assert scheduler.tick() == []

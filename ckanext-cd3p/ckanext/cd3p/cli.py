@@ -11,7 +11,7 @@ from ckan.plugins import toolkit as tk
 from ckanext.cd3p import config as cd3p_config
 from ckanext.cd3p.agreements.cli import agreement
 from ckanext.cd3p.demo import DemoLoader
-from ckanext.cd3p.feeds.cli import freshness, scheduler_command
+from ckanext.cd3p.feeds.cli import feeds, freshness, scheduler_command
 
 __all__ = ["cd3p"]
 
@@ -23,6 +23,7 @@ def cd3p() -> None:
 
 cd3p.add_command(agreement)
 cd3p.add_command(freshness)
+cd3p.add_command(feeds)
 cd3p.add_command(scheduler_command)
 
 

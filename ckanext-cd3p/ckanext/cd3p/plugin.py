@@ -31,6 +31,7 @@ from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p.catalog import search, visibility
 from ckanext.cd3p.common import partners
+from ckanext.cd3p.feeds import pull
 from ckanext.cd3p.impact import outcomes
 from ckanext.cd3p.ingestion import checks
 from ckanext.cd3p.requests import fulfilment, grants
@@ -173,9 +174,17 @@ class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels):
         return search.label_facets(search_results)
 
     # IPackageController (requests): a new-data request linked to a dataset is fulfilled when the
-    # dataset becomes visible to its requester (one indexed query per dataset written)
+    # dataset becomes visible to its requester (one indexed query per dataset written); (feeds) its
+    # resources' refresh schedules are kept in step (one query per dataset written)
+    def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        pull.sync(pkg_dict)
+
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         fulfilment.dataset_changed(context, pkg_dict["id"])
+        pull.sync(pkg_dict)
+
+    def after_dataset_delete(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        pull.forget_dataset(pkg_dict["id"])
 
     # IPermissionLabels: CKAN's labels, plus the partner tier (common/partners.py) and access
     # grants (requests/grants.py)

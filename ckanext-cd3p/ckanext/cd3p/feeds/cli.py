@@ -1,11 +1,12 @@
-"""`ckan cd3p freshness ...` (the daily freshness job) and `ckan cd3p scheduler` (what runs it daily)."""
+"""`ckan cd3p freshness ...` (the daily freshness job), `ckan cd3p feeds ...` (the feeds due) and
+`ckan cd3p scheduler` (what runs both when they are due)."""
 
 from __future__ import annotations
 
 import click
 
 from ckanext.cd3p import config
-from ckanext.cd3p.feeds import daily, scheduler
+from ckanext.cd3p.feeds import daily, pull, scheduler
 
 
 @click.group()
@@ -25,13 +26,27 @@ def freshness_run() -> None:
     )
 
 
+@click.group()
+def feeds() -> None:
+    """Feeds: resources fetched again from their URL on a schedule."""
+
+
+@feeds.command("run")
+def feeds_run() -> None:
+    """Fetch every feed that is due now, one after the other, here (the scheduler queues them on
+    the worker instead); unchanged content is not reloaded, new content is checked and loaded."""
+    counts = pull.run_due()
+    said = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+    click.echo(f"feeds: {said or 'none due'}")
+
+
 @click.command("scheduler")
 @click.option(
     "--ticks", type=int, default=None, help="Stop after this many ticks (default: run until stopped)."
 )
 def scheduler_command(ticks: int | None) -> None:
-    """Queue the periodic jobs (the daily freshness job) on the worker when they are due. Started
-    by `make run` with the worker, and by docker/ as its own container."""
+    """Queue the periodic jobs (the daily freshness job, the feeds due) on the worker when they are
+    due. Started by `make run` with the worker, and by docker/ as its own container."""
     click.echo(
         f"scheduler: every {config.scheduler_interval()} s: " + ", ".join(t.name for t in scheduler.TASKS)
     )

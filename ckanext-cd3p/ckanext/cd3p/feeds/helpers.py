@@ -1,6 +1,6 @@
-"""Template helpers of freshness: a dataset's freshness for its badge (the dataset page and search
-results), the label of a state, and the freshness of the source datasets of indicator and impact
-pages."""
+"""Template helpers of freshness and feeds: a dataset's freshness for its badge (the dataset page
+and search results), the label of a state, the freshness of the source datasets of indicator and
+impact pages, and a resource's feed for its page."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from ckan.plugins import toolkit as tk
 
-from ckanext.cd3p.feeds import changes, freshness
+from ckanext.cd3p.feeds import changes, freshness, pull
 
 
 def cd3p_freshness(pkg_dict: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -66,3 +66,28 @@ def cd3p_freshness_of_indicator(indicator_id: str | None) -> list[dict[str, Any]
 def cd3p_freshness_frequency_label(code: str | None) -> str:
     """The label of an update frequency ("Weekly")."""
     return freshness.frequency_label(code)
+
+
+def cd3p_feed(resource_id: str | None) -> dict[str, Any] | None:
+    """The resource's feed (``cd3p_feed_show`` in the visitor's name), with ``may_run`` (whether
+    the visitor may fetch it now); None when the resource is not a feed or may not be seen."""
+    if not isinstance(resource_id, str) or not resource_id:
+        return None
+    user = tk.current_user.name if tk.current_user.is_authenticated else ""
+    try:
+        found = tk.get_action("cd3p_feed_show")({"user": user}, {"id": resource_id})
+    except (tk.NotAuthorized, tk.ObjectNotFound, tk.ValidationError):
+        return None
+    if not found["frequency"]:
+        return None
+    try:
+        tk.check_access("cd3p_feed_run", {"user": user}, {"id": resource_id})
+        may_run = True
+    except (tk.NotAuthorized, tk.ObjectNotFound):
+        may_run = False
+    return {**found, "may_run": may_run, "label": pull.labels()[found["frequency"]]}
+
+
+def cd3p_feed_outcome_label(outcome: str | None) -> str:
+    """The readable name of a fetch's outcome."""
+    return pull.outcome_labels().get(outcome or "", outcome or "")

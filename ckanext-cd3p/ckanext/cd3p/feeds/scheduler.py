@@ -24,7 +24,7 @@ from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p import config
 from ckanext.cd3p.common.model import utcnow
-from ckanext.cd3p.feeds import daily
+from ckanext.cd3p.feeds import daily, pull
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,11 @@ def freshness_job() -> dict[str, int]:
     return daily.run(echo=lambda line: log.info("freshness: %s", line))
 
 
+def feeds_job() -> int:
+    """The feeds due, each queued as a job of its own (``feeds/pull.py``)."""
+    return pull.queue_due()
+
+
 @dataclass(frozen=True)
 class Task:
     name: str
@@ -43,7 +48,10 @@ class Task:
     job: Callable[[], Any]
 
 
-TASKS: tuple[Task, ...] = (Task("freshness", dt.timedelta(days=1), freshness_job),)
+TASKS: tuple[Task, ...] = (
+    Task("freshness", dt.timedelta(days=1), freshness_job),
+    Task("feeds", dt.timedelta(minutes=5), feeds_job),  # an hourly feed is at most 5 minutes late
+)
 
 
 def tick(tasks: tuple[Task, ...] = TASKS, now: dt.datetime | None = None) -> list[str]:

@@ -1,14 +1,18 @@
-"""Pages of freshness (blueprint ``cd3p_freshness``).
+"""Pages of freshness and feeds (blueprint ``cd3p_freshness``); a resource's feed is shown on the
+resource page (``templates/package/resource_read.html``).
 
 Routes:
 
 - ``/ckan-admin/freshness``: the datasets past due (due, overdue, delinquent), oldest first, with
   their organization and data steward, 50 a page (sysadmins; ``cd3p_freshness_list``)
+- ``POST /dataset/<id>/resource/<resource_id>/feed``: fetch the feed now (the dataset's editors;
+  ``cd3p_feed_run``)
 """
 
 from __future__ import annotations
 
 from ckan.plugins import toolkit as tk
+from ckan.types import Response
 
 from ckanext.cd3p.common import pages
 
@@ -26,7 +30,20 @@ def admin_freshness() -> str:
     )
 
 
+def feed_run(id: str, resource_id: str) -> Response:
+    try:
+        pages.call("cd3p_feed_run", {"id": resource_id})
+    except tk.ValidationError as e:
+        tk.h.flash_error(" ".join(", ".join(map(str, v)) for v in e.error_dict.values()))
+    else:
+        tk.h.flash_success(tk._("The feed is being fetched; this page shows the outcome when it is done."))
+    return tk.redirect_to("dataset_resource.read", id=id, resource_id=resource_id)
+
+
 cd3p_freshness.add_url_rule("/ckan-admin/freshness", endpoint="admin", view_func=admin_freshness)
+cd3p_freshness.add_url_rule(
+    "/dataset/<id>/resource/<resource_id>/feed", endpoint="feed_run", view_func=feed_run, methods=["POST"]
+)
 
 
 blueprints = [cd3p_freshness]

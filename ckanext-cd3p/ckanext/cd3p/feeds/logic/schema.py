@@ -1,4 +1,4 @@
-"""Schemas of the freshness actions (written as ``common.schema`` says)."""
+"""Schemas of the freshness and feed actions (written as ``common.schema`` says)."""
 
 from __future__ import annotations
 
@@ -15,3 +15,13 @@ def freshness_show() -> Schema:
 def freshness_list() -> Schema:
     """One page of the datasets past due."""
     return common.paging()
+
+
+def feed_show() -> Schema:
+    """A resource: its ``id``."""
+    return common.by_id()
+
+
+def feed_run() -> Schema:
+    """A resource with a feed: its ``id``."""
+    return common.by_id()
