@@ -115,13 +115,11 @@ def wait_for_load(resource_id: str, timeout: float = 120, after: str | None = No
 
 
 def tract_table(package: dict[str, Any]) -> dict[str, Any]:
-    """A DataStore-only resource of the dataset (``url_type`` "datastore") with a one-row table of a
-    Detroit tract's households, made by datastore_create: no file, so no check and no load."""
+    """A link resource of the dataset with a one-row DataStore table of a Detroit tract's households
+    (made by datastore_create: no file, so no check and no load)."""
     from tests import factories
 
-    resource = factories.Resource(
-        package_id=package["id"], url="_datastore_only_resource", url_type="datastore", format="CSV"
-    )
+    resource = factories.Resource(package_id=package["id"], url="http://example.com/d.csv", format="CSV")
     call_action(
         "datastore_create",
         resource_id=resource["id"],
@@ -138,8 +136,12 @@ def worker_idle(timeout: float = 60) -> None:
     again while the test makes it)."""
     queue = jobs.get_queue()
     deadline = time.monotonic() + timeout
+    quiet = 0
     while time.monotonic() < deadline:
         busy = any(w.get_state() == "busy" for w in rq.Worker.all(connection=queue.connection))
-        if not busy and queue.count == 0:
+        started = queue.started_job_registry.count
+        # A job taken off the queue is not yet marked as started for a moment: quiet twice in a row.
+        quiet = quiet + 1 if not busy and queue.count == 0 and started == 0 else 0
+        if quiet == 2:
             return
         time.sleep(0.1)

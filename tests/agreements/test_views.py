@@ -1035,11 +1035,7 @@ def _world() -> dict[str, Any]:
     # DataStore table of Detroit tracts, a held check of it, and a registered indicator source.
     w["dataset"] = factories.Dataset(owner_org=w["org"]["id"], name="csrf-survey")
     w["resource"] = factories.Resource(
-        package_id=w["dataset"]["id"],
-        name="survey",
-        url="_datastore_only_resource",
-        url_type="datastore",
-        format="CSV",
+        package_id=w["dataset"]["id"], name="survey", url="http://example.com/survey.csv", format="CSV"
     )
     # A feed (a link with a refresh schedule; no format, so it is not loaded when made).
     w["feed"] = factories.Resource(

@@ -417,6 +417,9 @@ def test_editors_fetch_now_on_the_worker_and_others_may_not(feed: dict[str, Any]
     )
     assert [(f["outcome"], f["asked"]) for f in found] == [("loaded", True)]
     assert table(rid) == by_geoid(V2)
+    with pytest.raises(tk.ValidationError) as refused:  # at most one a minute
+        call_action("cd3p_feed_run", {"user": feed["admin"]["name"], "ignore_auth": False}, id=rid)
+    assert refused.value.error_dict == {"id": ["A fetch of this feed was asked for less than a minute ago"]}
     worker_idle()
 
 
@@ -441,13 +444,20 @@ def test_the_resource_page_shows_the_feed_and_editors_may_fetch_it(feed: dict[st
     rid, now = feed["resource"]["id"], feed["created"] + DAY
     feed["served"].status = 500
     pull.run(rid, now=now)
+    feed["served"].status, feed["served"].body = 200, csv(V2)
+    pull.run(rid, now=now + DAY)
     url = f"/dataset/{feed['dataset']['name']}/resource/{rid}"
 
     page = soup(app.get(url, headers={"Authorization": feed["editor"]["token"]}, status=200))
     section = page.select_one("section.cd3p-feed")
-    assert section is not None and section["data-frequency"] == "daily" and section["data-failures"] == "1"
+    assert section is not None and section["data-frequency"] == "daily" and section["data-failures"] == "0"
     cells = [td.get_text(" ", strip=True) for td in section.select("tr[data-outcome=failed] td")]
-    assert cells[1:3] == ["Failed", "The server answered 500"]
+    assert cells[1:4] == ["Failed", "The server answered 500", "—"]
+    cells = [td.get_text(" ", strip=True) for td in section.select("tr[data-outcome=loaded] td")]
+    assert cells[1:4] == ["Loaded", f"Loaded {TRACTS} rows.", f"{len(csv(V2)):,} bytes"]
+    assert "Next fetch: " + (now + 2 * DAY).strftime("%Y-%m-%d %H:%M:%S UTC") in section.get_text(
+        " ", strip=True
+    )
     assert section.select_one("form.cd3p-feed-run button").get_text(strip=True) == "Fetch now"
 
     public = soup(app.get(url, status=200)).select_one("section.cd3p-feed")

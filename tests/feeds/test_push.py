@@ -3,8 +3,10 @@ API token in the ``Authorization`` header (``resource_patch`` with ``upload``), 
 (its Python client and its command line) and by Python's requests, then reads the check before
 loading back (``cd3p_resource_check_show``) until the file is loaded, held or refused.
 
-Everything goes through the test environment's real web server (``ckan.site_url``) and worker, as a
-partner's script would: no action is called in this process after the first file is in place,
+Everything goes over HTTP to the portal's application, served here on 127.0.0.1 by a real WSGI
+server (werkzeug) with this test's configuration (the test environments give xloader no API token,
+and ``xloader_token`` gives it one valid in this test's database), and through the real worker, as
+a partner's script would: no action is called in this process after the first file is in place,
 except to read what must not have changed. The rows the DataStore serves are compared with the rows
 of the file pushed, parsed here on their own.
 """
@@ -16,7 +18,8 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ import requests
 from ckan.lib import uploader
 from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
+from werkzeug.serving import make_server
 
 from ckanext.cd3p.common import geography
 from tests import factories, partners
@@ -61,8 +65,23 @@ def rows_of(text: str) -> list[dict[str, Any]]:
     ]
 
 
+_SERVED: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def portal(app: Any) -> Iterator[str]:
+    """The portal's application served over HTTP on a free port of 127.0.0.1 for the test."""
+    server = make_server("127.0.0.1", 0, app.flask_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _SERVED[:] = [f"http://127.0.0.1:{server.server_port}"]
+    yield _SERVED[0]
+    server.shutdown()
+
+
 def site_url() -> str:
-    return tk.config["ckan.site_url"].rstrip("/")
+    """Where the partner's script sends its calls: the application served for the test."""
+    return _SERVED[0]
 
 
 def api(action: str, token: str | None = None, **data: Any) -> requests.Response:
@@ -122,7 +141,8 @@ def assert_loaded(loaded: dict[str, Any], name: str, text: str) -> None:
     rid, token = loaded["resource"]["id"], loaded["token"]
     shown = result(api("resource_show", token, id=rid))
     assert shown["url_type"] == "upload"
-    assert shown["url"] == f"{site_url()}/dataset/{loaded['dataset']['id']}/resource/{rid}/download/{name}"
+    site = tk.config["ckan.site_url"].rstrip("/")
+    assert shown["url"] == f"{site}/dataset/{loaded['dataset']['id']}/resource/{rid}/download/{name}"
     assert shown["size"] == len(text.encode())
     download = requests.get(shown["url"], headers={"Authorization": token}, timeout=30)
     assert (download.status_code, download.content) == (200, text.encode())

@@ -300,3 +300,29 @@ def test_the_screening_takes_the_threshold_the_public_views_take(tmp_path: Any) 
         assert [f["kind"] for f in report["findings"]] == ["exact_age"], stored
     report, _tables = checks.inspect(path, "CSV", {}, {"small_cell_threshold": "3"})
     assert report["findings"] == []
+
+
+def test_a_datastore_only_resource_has_no_file_to_check(partner: dict[str, Any]) -> None:
+    """A table written through the DataStore API alone (``url_type`` "datastore") queues no check
+    when it is made or submitted; a check asked for says there is no file, and the table stays."""
+    dataset = public_dataset(partner)
+    resource = factories.Resource(
+        package_id=dataset["id"], url="_datastore_only_resource", url_type="datastore", format="CSV"
+    )
+    call_action(
+        "datastore_create",
+        resource_id=resource["id"],
+        force=True,
+        fields=[{"id": "geoid", "type": "text"}],
+        records=[{"geoid": sorted(geography.tracts())[0]}],
+    )
+    call_action("xloader_submit", site(), resource_id=resource["id"])
+    assert checks.latest(resource["id"]) is None
+
+    call_action("cd3p_resource_check_run", site(), id=resource["id"])
+    check = wait_for_check(resource["id"])
+    assert (check["state"], check["report"]["error"]) == (
+        "failed",
+        "This resource has no file: its table is written through the DataStore API.",
+    )
+    assert call_action("datastore_search", resource_id=resource["id"])["total"] == 1

@@ -119,10 +119,12 @@ def refusal(url: str, allowed: Iterable[str] | None = None) -> str | None:
         return None
     bad = [str(a) for a in addresses if _forbidden(a)]
     if bad:
+        # The addresses a name resolves to are not told: whoever may see the reason must not learn
+        # the layout of the portal's network from it.
         return tk._(
-            "The host {host} is inside a network the portal does not fetch from ({addresses}): loopback, "
-            "private, link-local, shared or reserved addresses are refused"
-        ).format(host=host, addresses=", ".join(bad))
+            "The host {host} is inside a network the portal does not fetch from: loopback, private, "
+            "link-local, shared or reserved addresses are refused"
+        ).format(host=host)
     return None
 
 

@@ -52,6 +52,8 @@ assert tuple(PERIODS) == FREQUENCIES
 KEPT = 10  # fetches kept per feed
 LOCK = dt.timedelta(minutes=20)  # a run longer than this died with its worker (checks: 15 minutes)
 _LOCK_PREFIX = "cd3p:feed:"
+_ASKED_PREFIX = "cd3p:feed-asked:"
+ASK_EVERY = 60  # seconds: an editor's fetch now, at most once in this time per feed
 JOB_TIMEOUT = checks.JOB_TIMEOUT + 120  # seconds, for RQ: the fetch, then the check and load
 _TEMPLATES = "cd3p/feeds/emails/"
 
@@ -179,15 +181,18 @@ def run_job(resource_id: str, by: str | None = None, scheduled: bool = False) ->
     return done.outcome if done is not None else None
 
 
-def queue_run(resource_id: str, by: str) -> None:
+def queue_run(resource_id: str, by: str) -> bool:
     """Queues a fetch of the feed now, on the worker (``cd3p_feed_run``): the feed is due now until
-    the fetch has run."""
+    the fetch has run. At most one a minute per feed: False when one was asked for within it."""
+    if not connect_to_redis().set(_ASKED_PREFIX + resource_id, by or "-", nx=True, ex=ASK_EVERY):
+        return False
     feed = model.Session.get(Feed, resource_id)
     if feed is not None:
         feed.next_fetch = utcnow()
         model.Session.commit()
     title = f"cd3p feed: resource {resource_id}"
     tk.enqueue_job(run_job, [resource_id, by], title=title, rq_kwargs={"timeout": JOB_TIMEOUT})
+    return True
 
 
 # --- one fetch ------------------------------------------------------------------------------------

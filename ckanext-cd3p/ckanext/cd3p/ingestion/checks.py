@@ -241,8 +241,6 @@ def local_file(resource: dict[str, Any], fetched: str | None = None) -> Iterator
     if fetched is not None:
         yield Path(fetched)
         return
-    if resource.get("url_type") == "datastore":
-        raise CheckError(tk._("This resource has no file: its table is written through the DataStore API."))
     if resource.get("url_type") == "upload":
         path = Path(uploader.get_resource_uploader(resource).get_path(resource["id"]))
         if not path.exists():
@@ -351,6 +349,12 @@ def run(resource_id: str, check_id: str, fetched: str | None = None) -> str:
         dataset = tk.get_action("package_show")(dict(context), {"id": resource["package_id"]})
     except tk.ObjectNotFound:
         return _finish(check, "failed", {"error": tk._("The resource was deleted before its check ran.")})
+    if resource.get("url_type") == "datastore":  # its table is the API's: nothing to read
+        return _finish(
+            check,
+            "failed",
+            {"error": tk._("This resource has no file: its table is written through the DataStore API.")},
+        )
     if fingerprint(resource) != check.fingerprint:
         return _finish(
             check, "failed", {"error": tk._("A newer file replaced this one before its check ran.")}

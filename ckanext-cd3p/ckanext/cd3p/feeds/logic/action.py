@@ -80,7 +80,8 @@ def cd3p_feed_run(context: Context, data_dict: DataDict) -> dict[str, Any]:
 
     :param id: the resource's id
     :returns: the feed as ``cd3p_feed_show`` answers it, with ``queued``: true
-    :raises ValidationError: the resource has no refresh schedule
+    :raises ValidationError: the resource has no refresh schedule, or a fetch was asked for less
+        than a minute ago
     """
     tk.check_access("cd3p_feed_run", context, data_dict)
     data = actions.validate(data_dict, schema.feed_run(), context)
@@ -88,5 +89,6 @@ def cd3p_feed_run(context: Context, data_dict: DataDict) -> dict[str, Any]:
     found = pull.describe(resource["id"])
     if not found["frequency"]:
         raise tk.ValidationError({"id": [tk._("This resource has no refresh schedule")]})
-    pull.queue_run(resource["id"], by=context.get("user") or "")
-    return {**found, "queued": True}
+    if not pull.queue_run(resource["id"], by=context.get("user") or ""):
+        raise tk.ValidationError({"id": [tk._("A fetch of this feed was asked for less than a minute ago")]})
+    return {**pull.describe(resource["id"]), "queued": True}
