@@ -136,12 +136,8 @@ def worker_idle(timeout: float = 60) -> None:
     again while the test makes it)."""
     queue = jobs.get_queue()
     deadline = time.monotonic() + timeout
-    quiet = 0
     while time.monotonic() < deadline:
         busy = any(w.get_state() == "busy" for w in rq.Worker.all(connection=queue.connection))
-        started = queue.started_job_registry.count
-        # A job taken off the queue is not yet marked as started for a moment: quiet twice in a row.
-        quiet = quiet + 1 if not busy and queue.count == 0 and started == 0 else 0
-        if quiet == 2:
+        if not busy and queue.count == 0 and queue.started_job_registry.count == 0:
             return
         time.sleep(0.1)
