@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -58,6 +60,19 @@ def kept_world(
     world = build()
     _KEPT[name] = (world, fingerprint(world))
     return world
+
+
+@contextlib.contextmanager
+def serving(server: Any) -> Iterator[str]:
+    """A real HTTP server (``http.server``'s or werkzeug's, bound to 127.0.0.1) served on a thread
+    for the block; yields its base URL."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def wait_for_xloader(resource_id: str, timeout: float = 120, after: str | None = None) -> dict[str, Any]:

@@ -6,7 +6,6 @@ and the hash."""
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 
 from ckanext.cd3p.common import fetch
+from tests.helpers import serving
 
 BODY = b"geoid,households\n26163500100,900\n"
 ETAG = '"v1"'
@@ -54,11 +54,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Handler)) as base:
+        yield base
 
 
 LOCAL = ["127.0.0.1"]  # what the tests allow: their own server

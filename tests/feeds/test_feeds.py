@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -30,7 +29,7 @@ from ckanext.cd3p.feeds import pull, scheduler
 from ckanext.cd3p.feeds.model import Feed
 from ckanext.cd3p.ingestion.model import ResourceCheck
 from tests import equity, partners
-from tests.helpers import poll, wait_for_check, wait_for_load, worker_idle
+from tests.helpers import poll, serving, wait_for_check, wait_for_load, worker_idle
 from tests.mail import Inbox, subject
 from tests.web import soup
 
@@ -90,11 +89,8 @@ def _handler(source: Source) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def source() -> Iterator[tuple[Source, str]]:
     served = Source()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(served))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield served, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _handler(served))) as base:
+        yield served, base
 
 
 def rows(share: float) -> list[dict[str, Any]]:

@@ -18,7 +18,6 @@ import io
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from werkzeug.serving import make_server
 
 from ckanext.cd3p.common import geography
 from tests import factories, partners
-from tests.helpers import poll, wait_for_load
+from tests.helpers import poll, serving, wait_for_load
 from tests.web import person
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_datastore", "clean_index")
@@ -71,12 +70,9 @@ _SERVED: list[str] = []
 @pytest.fixture(autouse=True)
 def portal(app: Any) -> Iterator[str]:
     """The portal's application served over HTTP on a free port of 127.0.0.1 for the test."""
-    server = make_server("127.0.0.1", 0, app.flask_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    _SERVED[:] = [f"http://127.0.0.1:{server.server_port}"]
-    yield _SERVED[0]
-    server.shutdown()
+    with serving(make_server("127.0.0.1", 0, app.flask_app, threaded=True)) as base:
+        _SERVED[:] = [base]
+        yield base
 
 
 def site_url() -> str:

@@ -199,7 +199,7 @@ def _agreement_step(action: str, id: str, done: str) -> Response:
     try:
         agreement = pages.call(action, {"id": id})
     except tk.ValidationError as e:
-        tk.h.flash_error(" ".join(str(m) for m in e.error_summary.values()))
+        pages.flash_errors(e)
     else:
         tk.h.flash_success(done.format(version=agreement["version"]))
     return tk.redirect_to("cd3p.admin_agreements")
@@ -623,7 +623,7 @@ def _decide_request(id: str, request_id: str, decision: str) -> str | Response:
             return _render_requests(
                 org, reject_errors={request_id: e.error_dict}, reject_data={request_id: data}
             )
-        tk.h.flash_error(" ".join(str(m) for m in e.error_summary.values()))
+        pages.flash_errors(e)
         return tk.redirect_to("cd3p.organization_requests", id=org["name"])
     if decision == "approve":
         message = tk._("{user} is now a member of {org} ({role}).")

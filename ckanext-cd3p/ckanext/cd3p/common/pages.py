@@ -114,6 +114,11 @@ def submit(
     return tk.redirect_to(endpoint, **values)
 
 
+def flash_errors(error: tk.ValidationError) -> None:
+    """A refused POST's reasons, flashed for the page it redirects to."""
+    tk.h.flash_error(" ".join(str(m) for m in error.error_summary.values()))
+
+
 def errors(error: tk.ValidationError) -> dict[str, Any]:
     return {"errors": error.error_dict, "error_summary": error.error_summary}
 

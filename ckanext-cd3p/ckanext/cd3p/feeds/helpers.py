@@ -9,6 +9,7 @@ from typing import Any
 
 from ckan.plugins import toolkit as tk
 
+from ckanext.cd3p.common import pages
 from ckanext.cd3p.feeds import changes, freshness, pull
 
 
@@ -73,18 +74,13 @@ def cd3p_feed(resource_id: str | None) -> dict[str, Any] | None:
     the visitor may fetch it now); None when the resource is not a feed or may not be seen."""
     if not isinstance(resource_id, str) or not resource_id:
         return None
-    user = tk.current_user.name if tk.current_user.is_authenticated else ""
     try:
-        found = tk.get_action("cd3p_feed_show")({"user": user}, {"id": resource_id})
+        found = pages.call("cd3p_feed_show", {"id": resource_id})
     except (tk.NotAuthorized, tk.ObjectNotFound, tk.ValidationError):
         return None
     if not found["frequency"]:
         return None
-    try:
-        tk.check_access("cd3p_feed_run", {"user": user}, {"id": resource_id})
-        may_run = True
-    except (tk.NotAuthorized, tk.ObjectNotFound):
-        may_run = False
+    may_run = pages.allowed("cd3p_feed_run", {"id": resource_id})
     return {**found, "may_run": may_run, "label": pull.labels()[found["frequency"]]}
 
 

@@ -35,8 +35,9 @@ from ckan.lib.redis import connect_to_redis
 from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p import config
-from ckanext.cd3p.common import fetch, notify
+from ckanext.cd3p.common import fetch
 from ckanext.cd3p.common.model import utcnow
+from ckanext.cd3p.feeds import notify
 from ckanext.cd3p.feeds.model import FREQUENCIES, Feed, FeedFetch
 from ckanext.cd3p.ingestion import checks
 
@@ -55,7 +56,6 @@ _LOCK_PREFIX = "cd3p:feed:"
 _ASKED_PREFIX = "cd3p:feed-asked:"
 ASK_EVERY = 60  # seconds: an editor's fetch now, at most once in this time per feed
 JOB_TIMEOUT = checks.JOB_TIMEOUT + 120  # seconds, for RQ: the fetch, then the check and load
-_TEMPLATES = "cd3p/feeds/emails/"
 
 
 def labels() -> dict[str, str]:
@@ -299,30 +299,7 @@ def _close(feed: Feed, record: FeedFetch, now: dt.datetime) -> None:
     model.Session.commit()
     log.info("cd3p: feed %s: %s (%s)", feed.resource_id, record.outcome, record.message)
     if tell:
-        _tell_failing(feed, record)
-
-
-def _tell_failing(feed: Feed, record: FeedFetch) -> None:
-    """E-mails the organization's admins that the feed keeps failing (once per run of failures)."""
-    resource = model.Resource.get(feed.resource_id)
-    pkg = model.Package.get(feed.dataset_id)
-    if resource is None or pkg is None or not pkg.owner_org:
-        return
-    site = (tk.config.get("ckan.site_url") or "").rstrip("/")
-    title = pkg.title or pkg.name
-    name = resource.name or resource.url
-    notify.send(
-        notify.org_admins(pkg.owner_org),
-        tk._("Feed failing: {name}").format(name=name),
-        f"{_TEMPLATES}feed_failing.txt",
-        title=title,
-        resource_name=name,
-        feed_url=feed.url,
-        failures=feed.failures,
-        message=record.message,
-        next_fetch=feed.next_fetch.strftime("%Y-%m-%d %H:%M UTC"),
-        url=f"{site}/{pkg.type or 'dataset'}/{pkg.name}/resource/{resource.id}",
-    )
+        notify.feed_failing(feed, record)
 
 
 # --- reading --------------------------------------------------------------------------------------

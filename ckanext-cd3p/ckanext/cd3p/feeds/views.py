@@ -34,7 +34,7 @@ def feed_run(id: str, resource_id: str) -> Response:
     try:
         pages.call("cd3p_feed_run", {"id": resource_id})
     except tk.ValidationError as e:
-        tk.h.flash_error(" ".join(", ".join(map(str, v)) for v in e.error_dict.values()))
+        pages.flash_errors(e)
     else:
         tk.h.flash_success(tk._("The feed is being fetched; this page shows the outcome when it is done."))
     return tk.redirect_to("dataset_resource.read", id=id, resource_id=resource_id)

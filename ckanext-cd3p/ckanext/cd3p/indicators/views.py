@@ -566,7 +566,7 @@ def admin_source_delete(id: str) -> Response:
     try:
         pages.call("cd3p_indicator_source_delete", {"id": id})
     except tk.ValidationError as e:
-        tk.h.flash_error(" ".join(str(m) for m in e.error_summary.values()))
+        pages.flash_errors(e)
     else:
         tk.h.flash_success(tk._("Source {id} and its indicators removed.").format(id=id))
     return tk.redirect_to("cd3p_equity.admin_sources")
