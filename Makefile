@@ -33,7 +33,7 @@ BENCH_IMPACT_REPEAT ?= 20
 BENCH_IMPACT_TIMEOUT ?= 1800
 export CD3P_BENCH_DATA_DIR := $(abspath $(BENCH_CITY))
 
-.PHONY: help run test install services stop status lint bench bench-indicators bench-impact bench-query
+.PHONY: help run test install i18n services stop status lint bench bench-indicators bench-impact bench-query
 
 help:
 	@echo "make run     start everything and serve the portal on http://127.0.0.1:5000"
@@ -41,12 +41,14 @@ help:
 	@echo "make stop    stop every process the project started"
 	@echo "make status  show what is running"
 	@echo "make bench   benchmarks (DataStore load vs raw COPY; the agreement gate and a logged-in page vs CKAN alone;"
+	@echo "             Spanish and Arabic pages vs English, the DCAT-US catalog vs the search it wraps;"
 	@echo "             indicators on the demo data and on a generated city of $(BENCH_TRACTS) tracts;"
 	@echo "             programme impact over 1,000,000 outcome rows against one SQL GROUP BY)"
 	@echo "make bench-indicators   only the indicator part of make bench"
 	@echo "make bench-impact       only the programme-impact part of make bench"
 	@echo "make bench-query        only the analysis part of make bench (a query over 1,000,000 rows vs SQL)"
 	@echo "make lint    ruff"
+	@echo "make i18n    extract the messages again and merge them into the Spanish and Arabic catalogs"
 
 # Virtualenv with the pinned stack; reinstalled only when a requirements file or setup.py changes.
 $(STAMP): requirements.txt requirements-dev.txt setup.py
@@ -58,7 +60,22 @@ $(STAMP): requirements.txt requirements-dev.txt setup.py
 	$(BIN)/pip install -q --no-deps -e .
 	@touch $@
 
-install: $(STAMP)
+# Our translations (Spanish, Arabic): the .po files are committed, their compiled .mo files are not.
+I18N := ckanext-cd3p/ckanext/cd3p/i18n
+PO := $(wildcard $(I18N)/*/LC_MESSAGES/ckanext-cd3p.po)
+MO := $(PO:.po=.mo)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/python -W ignore -m babel.messages.frontend -q compile -D ckanext-cd3p -i $< -o $@
+
+install: $(STAMP) $(MO)
+
+# After changing what people read: extract every message again and merge it into each catalog
+# (then translate what `make test` reports as missing; tests/common/test_i18n.py).
+i18n: $(STAMP)
+	$(BIN)/python setup.py -q extract_messages
+	$(BIN)/python setup.py -q update_catalog
+	@$(MAKE) --no-print-directory $(MO)
 
 services: install
 	scripts/services.sh up
@@ -90,6 +107,8 @@ bench: services
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_gate.py
 	$(BIN)/python benchmarks/bench_pages.py
+	$(BIN)/ckan -c $(VAR)/etc/development.ini cd3p demo load
+	$(BIN)/python benchmarks/bench_catalog.py --json $(BENCH_OUT)/catalog-development.json
 	@$(MAKE) --no-print-directory bench-indicators
 	@$(MAKE) --no-print-directory bench-impact
 	@$(MAKE) --no-print-directory bench-query

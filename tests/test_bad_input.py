@@ -84,7 +84,8 @@ def _core_function(name: str) -> Any:
     import importlib
 
     modules = [f"ckan.logic.action.{m}" for m in ("get", "create", "update", "delete", "patch")]
-    for module in (*modules, "ckanext.datastore.logic.action", "ckanext.activity.logic.action"):
+    extensions = ("ckanext.datastore.logic.action", "ckanext.activity.logic.action", "ckanext.dcat.logic")
+    for module in (*modules, *extensions):
         found = getattr(importlib.import_module(module), name, None)
         if found is not None:
             return found
@@ -104,13 +105,17 @@ _PARAM = re.compile(r"^\s*:param\s+(?:[\w\[\]]+\s+)?(\w+):", re.MULTILINE)
 
 
 _SCHEMA = re.compile(r"\bschema\.(\w+)\(\)")
+# ckanext-dcat's actions document no parameters: the ones its views pass.
+_DCAT = ["page", "modified_since", "q", "fq", "format", "profiles"]
+UNDOCUMENTED = {"dcat_dataset_show": ["id", "format", "profiles"], "dcat_catalog_show": _DCAT}
+UNDOCUMENTED["dcat_catalog_search"] = _DCAT
 
 
 def _params(name: str) -> list[str]:
     """The documented parameters; for an update, its create's too (core documents them there); for
     ours, the keys of the schemas the action validates with."""
     func = ACTIONS[name]
-    found = set(_PARAM.findall(inspect.getdoc(func) or ""))
+    found = set(_PARAM.findall(inspect.getdoc(func) or "")) | set(UNDOCUMENTED.get(name, ()))
     if name.endswith("_update") and name.replace("_update", "_create") in ACTIONS:
         found |= set(_PARAM.findall(inspect.getdoc(ACTIONS[name.replace("_update", "_create")]) or ""))
     if name.startswith("cd3p_"):

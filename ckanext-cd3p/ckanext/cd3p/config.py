@@ -72,3 +72,7 @@ scheduler_interval: Callable[[], int] = _option("ckanext.cd3p.scheduler.interval
 feeds_allowed_hosts: Callable[[], list[str]] = _option("ckanext.cd3p.feeds.allowed_hosts")
 # Feeds: failed fetches in a row before the organization's admins are told.
 feeds_notify_after: Callable[[], int] = _option("ckanext.cd3p.feeds.notify_after")
+
+# The DCAT-US 3 catalog (dcatus/): the whole catalog's publisher, and the portal's public contact.
+dcat_publisher: Callable[[], str] = _option("ckanext.cd3p.dcat.publisher")
+dcat_contact_email: Callable[[], str] = _option("ckanext.cd3p.dcat.contact_email")

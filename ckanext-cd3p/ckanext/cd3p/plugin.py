@@ -26,7 +26,7 @@ from typing import Any
 
 from ckan import plugins as p
 from ckan.common import CKANConfig
-from ckan.lib.plugins import DefaultPermissionLabels
+from ckan.lib.plugins import DefaultPermissionLabels, DefaultTranslation
 from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p.catalog import search, visibility
@@ -47,6 +47,7 @@ FEATURES = (
     "ecosystem",
     "analysis",
     "feeds",
+    "dcatus",
 )
 
 # The checks before loading read a programme's tables as outcome reports (impact).
@@ -133,9 +134,11 @@ def _blueprints() -> list[Any]:
 @tk.blanket.cli
 @tk.blanket.helpers(_helpers)
 @tk.blanket.validators(_validators)
-class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels):
+class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels, DefaultTranslation):
     p.implements(p.IConfigurer)
     p.implements(p.IPermissionLabels)
+    # ITranslation: our catalogs, i18n/<lang>/LC_MESSAGES/ckanext-cd3p.mo (common/i18n.py)
+    p.implements(p.ITranslation)
     p.implements(IXloader, inherit=True)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)

@@ -116,7 +116,7 @@ def check_new_members(context: Context, org: model.Group | None, users: Iterable
                     "at {url} or by asking to join {org} from its page."
                 ).format(
                     user=user.name,
-                    version=f" (version {active.version})" if active else "",
+                    version=tk._(" (version {n})").format(n=active.version) if active else "",
                     url=_url("cd3p.agreement_read"),
                     org=name,
                 )

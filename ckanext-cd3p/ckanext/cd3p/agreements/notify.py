@@ -10,9 +10,10 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p.agreements.model import MembershipRequest, PartnerApplication
-from ckanext.cd3p.common.notify import org_admins, send, sysadmins
+from ckanext.cd3p.common.notify import in_site_language, org_admins, send, sysadmins
 
 
+@in_site_language
 def application_received(application: PartnerApplication) -> None:
     send(
         sysadmins(),
@@ -22,17 +23,21 @@ def application_received(application: PartnerApplication) -> None:
     )
 
 
+@in_site_language
 def application_decided(application: PartnerApplication) -> None:
     send(
         [model.User.get(application.user_id)],
-        tk._("Your partner application for {org} was {state}").format(
-            org=application.organization_title, state=application.state
-        ),
+        (
+            tk._("Your partner application for {org} was approved")
+            if application.state == "approved"
+            else tk._("Your partner application for {org} was rejected")
+        ).format(org=application.organization_title),
         "cd3p/agreements/emails/application_decided.txt",
         application=application,
     )
 
 
+@in_site_language
 def request_received(row: MembershipRequest) -> None:
     send(
         org_admins(row.organization_id),
@@ -42,10 +47,15 @@ def request_received(row: MembershipRequest) -> None:
     )
 
 
+@in_site_language
 def request_decided(row: MembershipRequest) -> None:
     send(
         [model.User.get(row.user_id)],
-        tk._("Your request to join {org} was {state}").format(org=row.organization_name, state=row.state),
+        (
+            tk._("Your request to join {org} was approved")
+            if row.state == "approved"
+            else tk._("Your request to join {org} was rejected")
+        ).format(org=row.organization_name),
         "cd3p/agreements/emails/request_decided.txt",
         request=row,
     )

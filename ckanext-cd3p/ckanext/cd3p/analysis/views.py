@@ -38,7 +38,7 @@ from ckanext.cd3p import config
 from ckanext.cd3p.analysis import spec as specs
 from ckanext.cd3p.analysis.compiler import NUMBERS
 from ckanext.cd3p.analysis.spec import FNS, LEVELS, OPS
-from ckanext.cd3p.common import geography, inputs, maps, pages
+from ckanext.cd3p.common import geography, i18n, inputs, maps, pages
 from ckanext.cd3p.common.memo import remembered
 
 cd3p_analysis = pages.blueprint("cd3p_analysis", __name__)
@@ -360,7 +360,7 @@ def _number(value: Any) -> float | None:
 
 
 def _format(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return i18n.number(value, 0 if float(value).is_integer() else 2)
 
 
 def legend(found: list[dict[str, Any]]) -> list[dict[str, str]]:

@@ -25,6 +25,7 @@
         })
       },
       options: {
+        locale: document.documentElement.lang || 'en',
         animation: false,
         maintainAspectRatio: false,
         plugins: { legend: { display: true, labels: { color: '#1a1a1a' } } },

@@ -3,7 +3,8 @@
  *
  * Everything shown here is also in the page's tables, which need no JavaScript. The map draws the
  * GeoJSON that the page links to as a download: each feature's colour and class come from the
- * server, so the map and the legend agree. Labels are set as text, never as HTML.
+ * server, so the map and the legend agree. Labels are set as text, never as HTML. Every word comes
+ * from the page (translated there); the axes' numbers are written for the page's language.
  */
 (function () {
   'use strict';
@@ -69,7 +70,7 @@
         el.setAttribute('data-error', String(error));
         var note = document.createElement('p');
         note.className = 'cd3p-map-noscript';
-        note.textContent = 'The map could not be drawn; every value is in the table below.';
+        note.textContent = el.getAttribute('data-failed');
         el.appendChild(note);
       });
   }
@@ -92,6 +93,7 @@
         }]
       },
       options: {
+        locale: document.documentElement.lang || 'en',
         animation: false,
         maintainAspectRatio: false,
         plugins: { legend: { display: false } },
@@ -126,6 +128,7 @@
         })
       },
       options: {
+        locale: document.documentElement.lang || 'en',
         animation: false,
         maintainAspectRatio: false,
         plugins: { legend: { display: true, labels: { color: '#1a1a1a' } } },

@@ -12,21 +12,23 @@ from typing import Any
 from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p.common import inputs
+from ckanext.cd3p.common.i18n import Text, text_or_none
 from ckanext.cd3p.common.memo import forget_request_memo, request_memo
 from ckanext.cd3p.feeds import changes, freshness
 
 # Facet field in Solr -> dataset field whose choices label it (None: not a choice field).
+# Titles are Text: extracted for translation, shown in the reader's language.
 FACETS: dict[str, tuple[str, str | None]] = {
-    "vocab_equity_topics": ("Equity topic", "equity_topics"),
-    "geography_level": ("Geography level", "geography_level"),
-    "vocab_demographic_dimensions": ("Demographic dimension", "demographic_dimensions"),
-    "access_level": ("Access level", "access_level"),
-    "partner_sector": ("Partner sector", None),
-    "vocab_temporal_years": ("Year covered", None),
-    "freshness": ("Freshness", None),
-    "organization": ("Organizations", None),
-    "res_format": ("Formats", None),
-    "tags": ("Tags", None),
+    "vocab_equity_topics": (Text("Equity topic"), "equity_topics"),
+    "geography_level": (Text("Geography level"), "geography_level"),
+    "vocab_demographic_dimensions": (Text("Demographic dimension"), "demographic_dimensions"),
+    "access_level": (Text("Access level"), "access_level"),
+    "partner_sector": (Text("Partner sector"), None),
+    "vocab_temporal_years": (Text("Year covered"), None),
+    "freshness": (Text("Freshness"), None),
+    "organization": (Text("Organizations"), None),
+    "res_format": (Text("Formats"), None),
+    "tags": (Text("Tags"), None),
 }
 MULTI_VALUED = ("equity_topics", "demographic_dimensions")
 
@@ -151,7 +153,7 @@ def _labels(dataset_field: str | None, schema_fields: dict[str, dict[str, Any]])
     field = schema_fields.get(dataset_field or "")
     if not field:
         return {}
-    return {c["value"]: c["label"] for c in tk.h.scheming_field_choices(field) or []}
+    return {c["value"]: text_or_none(c["label"]) for c in tk.h.scheming_field_choices(field) or []}
 
 
 def label_facets(search_results: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ckanext.cd3p import config as cd3p_config
+from ckanext.cd3p.common.i18n import Text
 
 WHOLE_CITY = "city"
 CUSTOM = "custom"
@@ -74,7 +75,7 @@ def codes() -> dict[str, frozenset[str]]:
 def coverage_choices() -> list[dict[str, str]]:
     """Choices for the geographic coverage select, in the order a partner looks for them."""
     choices = [{"value": p.code, "label": p.label} for p in places().values()]
-    choices.append({"value": CUSTOM, "label": "Other area (enter GeoJSON below)"})
+    choices.append({"value": CUSTOM, "label": Text("Other area (enter GeoJSON below)")})
     return choices
 
 

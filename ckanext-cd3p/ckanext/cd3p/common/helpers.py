@@ -13,7 +13,7 @@ from ckan.lib.helpers import MARKDOWN_ATTRIBUTES, MARKDOWN_TAGS
 from ckan.plugins import toolkit as tk
 from markupsafe import Markup
 
-from ckanext.cd3p.common import validators
+from ckanext.cd3p.common import i18n, validators
 
 
 def cd3p_http_url(value: Any) -> str | None:
@@ -61,3 +61,18 @@ def cd3p_utc(value: str | dt.datetime | None, with_seconds: bool = True) -> str:
         moment = moment.replace(tzinfo=dt.UTC)
     fmt = "%Y-%m-%d %H:%M:%S UTC" if with_seconds else "%Y-%m-%d %H:%M UTC"
     return moment.astimezone(dt.UTC).strftime(fmt)
+
+
+def cd3p_number(value: float | int | None, digits: int = 0, sign: bool = False) -> str:
+    """A number in the reader's locale (``1,234.5``; ``1.234,5``), ``digits`` decimals."""
+    return i18n.number(value, digits, sign)
+
+
+def cd3p_percent(value: float | int | None, digits: int = 1) -> str:
+    """Percentage points in the reader's locale (``12.5%``; ``12,5 %``)."""
+    return i18n.percent(value, digits)
+
+
+def cd3p_money(value: float | int | None, digits: int = 0) -> str:
+    """US dollars in the reader's locale (``$1,234``; ``1.234 US$``)."""
+    return i18n.money(value, digits)

@@ -6,10 +6,12 @@ and ``smtp.*`` options. A failure is logged and never undoes or fails the action
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
+import flask_babel
 from ckan import authz, model
 from ckan.lib import mailer
 from ckan.plugins import toolkit as tk
@@ -17,6 +19,21 @@ from ckan.plugins import toolkit as tk
 from ckanext.cd3p import config
 
 log = logging.getLogger(__name__)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def in_site_language(notification: _F) -> _F:
+    """Writes a notification's subject and body in the portal's language (``ckan.locale_default``),
+    whoever's request sends it: CKAN keeps no language per user, and the person told is rarely the
+    one acting."""
+
+    @functools.wraps(notification)
+    def written(*args: Any, **kwargs: Any) -> Any:
+        with flask_babel.force_locale(tk.config.get("ckan.locale_default") or "en"):
+            return notification(*args, **kwargs)
+
+    return written  # type: ignore[return-value]
 
 
 def send(users: Iterable[model.User | None], subject: str, template: str, **extra: Any) -> None:

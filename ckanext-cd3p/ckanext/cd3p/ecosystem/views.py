@@ -28,7 +28,7 @@ from ckan.plugins import toolkit as tk
 from ckan.types import Response
 
 from ckanext.cd3p.catalog import search
-from ckanext.cd3p.common import geography, maps, pages
+from ckanext.cd3p.common import geography, i18n, maps, pages
 from ckanext.cd3p.ecosystem import directory
 from ckanext.cd3p.ecosystem.helpers import IN_AREA_COLOR
 from ckanext.cd3p.impact import registry
@@ -79,9 +79,11 @@ def legend(classes: list[dict[str, Any]], what: str) -> list[dict[str, str]]:
     return [
         {
             "color": c["color"],
-            "text": f"{c['lower']:,.0f} {what}"
+            "text": f"{i18n.number(c['lower'])} {what}"
             if c["lower"] == c["upper"]
-            else f"{c['lower']:,.0f} to {c['upper']:,.0f} {what}",
+            else tk._("{lower} to {upper} {what}").format(
+                lower=i18n.number(c["lower"]), upper=i18n.number(c["upper"]), what=what
+            ),
         }
         for c in classes
     ]
@@ -188,7 +190,7 @@ def gaps_geojson() -> Response:
             {
                 "name": p["name"],
                 "need": p["need"],
-                "label": f"{p['need']:,.0f} {result['need']['label']}",
+                "label": f"{i18n.number(p['need'])} {result['need']['label']}",
                 "color": maps.color(p["need"], False, classes),
             },
         )

@@ -48,6 +48,7 @@ def _site() -> str:
     return (tk.config.get("ckan.site_url") or "").rstrip("/")
 
 
+@notify.in_site_language
 def tell(state: str, pkg: model.Package, fresh: dict[str, Any]) -> None:
     """E-mails those told about a dataset that became ``overdue`` or ``delinquent``."""
     recipients = stewards(pkg) if state == "overdue" else notify.sysadmins()
@@ -69,6 +70,7 @@ def tell(state: str, pkg: model.Package, fresh: dict[str, Any]) -> None:
     )
 
 
+@notify.in_site_language
 def feed_failing(feed: Feed, fetched: FeedFetch) -> None:
     """E-mails the organization's admins that the feed (a ``cd3p_feed`` row) keeps failing, with
     the last fetch's reason (a ``cd3p_feed_fetch`` row)."""

@@ -8,6 +8,7 @@ together is a bug to fix before anything runs, not a page to half-render.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ckanext.cd3p.common.i18n import Text
 from ckanext.cd3p.indicators import registry as indicators_registry
 
 MEASURES_FILE = Path(__file__).parent / "measures.yaml"
@@ -103,6 +105,7 @@ def _need(spec: Any, path: Path, what: str) -> Need | None:
     if unknown or missing:
         raise _fail(path, what, f"need: unknown keys {unknown}, missing keys {missing}")
     need = Need(**{key: _text(spec, key, path, what) for key in ("indicator", "count", "label")})
+    need = dataclasses.replace(need, label=Text(need.label))
     if need.count not in NEED_COUNTS:
         raise _fail(path, what, f"need count must be one of {', '.join(NEED_COUNTS)}")
     if not need.indicator or not need.label:
@@ -126,11 +129,11 @@ def measure_from(spec: Any, path: Path = MEASURES_FILE) -> Measure:
         raise _fail(path, what, "people must be true or false")
     texts = {key: _text(spec, key, path, what) for key in ("id", "title", "unit", "kind", "definition")}
     measure = Measure(
-        **texts,
+        **{key: Text(value) if key in ("title", "definition") else value for key, value in texts.items()},
         source=_text(spec, "source", path, what),
         people=spec["people"],
         need=_need(spec["need"], path, what),
-        need_note=_text(spec, "need_note", path, what),
+        need_note=Text(_text(spec, "need_note", path, what)),
         of=_text(spec, "of", path, what),
     )
     problems = []
@@ -159,6 +162,7 @@ def _service(spec: Any, path: Path) -> Service:
     if unknown or missing:
         raise _fail(path, what, f"unknown keys {unknown}, missing keys {missing}")
     service = Service(**{key: _text(spec, key, path, what) for key in _SERVICE_KEYS})
+    service = dataclasses.replace(service, title=Text(service.title))
     if not service.id or not service.title:
         raise _fail(path, f"service {service.id!r}", "id and title must not be empty")
     return service

@@ -30,7 +30,7 @@ from ckan.lib.pagination import Page
 from ckan.plugins import toolkit as tk
 from ckan.types import Response
 
-from ckanext.cd3p.common import maps, pages
+from ckanext.cd3p.common import i18n, maps, pages
 from ckanext.cd3p.impact import computation, registry
 from ckanext.cd3p.impact.logic.schema import TEMPLATE_FORMATS
 
@@ -239,12 +239,12 @@ def places_geojson() -> Response:
             label = tk._("no data")
         elif what["key"] == "coverage":
             label = tk._("{coverage} per 100 in need ({outcomes} {unit})").format(
-                coverage=f"{number:,.1f}",
-                outcomes=f"{value['outcomes']:,.0f}",
+                coverage=i18n.number(number, 1),
+                outcomes=i18n.number(value["outcomes"]),
                 unit=result["measure"]["unit"],
             )
         else:
-            label = f"{number:,.0f} {result['measure']['unit']}"
+            label = f"{i18n.number(number)} {result['measure']['unit']}"
         features.append(
             {
                 "type": "Feature",

@@ -6,57 +6,60 @@ from typing import Any
 
 from ckan.plugins import toolkit as tk
 
+from ckanext.cd3p.common import i18n
+from ckanext.cd3p.common.i18n import Text
 from ckanext.cd3p.indicators import registry
 
 # --- the digital-equity pages -------------------------------------------------------------------
 
 EQUITY_LEVEL_LABELS = {
-    "tract": "Census tract",
-    "council_district": "Council district",
-    "neighborhood": "Neighborhood",
-    "zip": "ZIP code",
-    "city": "Whole city",
+    "tract": Text("Census tract"),
+    "council_district": Text("Council district"),
+    "neighborhood": Text("Neighborhood"),
+    "zip": Text("ZIP code"),
+    "city": Text("Whole city"),
 }
 
 
 EQUITY_LEVEL_PLURALS = {
-    "tract": "census tracts",
-    "council_district": "council districts",
-    "neighborhood": "neighborhoods",
-    "zip": "ZIP codes",
-    "city": "the whole city",
+    "tract": Text("census tracts"),
+    "council_district": Text("council districts"),
+    "neighborhood": Text("neighborhoods"),
+    "zip": Text("ZIP codes"),
+    "city": Text("the whole city"),
 }
 
 
 EQUITY_TOPIC_LABELS = {
-    "devices": "Devices",
-    "connectivity": "Connectivity",
-    "education": "Education",
-    "workforce": "Workforce",
-    "income": "Income",
-    "programmes": "Programme reach",
-    "index": "Overall",
-    "training": "Training and workforce",
+    "devices": Text("Devices"),
+    "connectivity": Text("Connectivity"),
+    "education": Text("Education"),
+    "workforce": Text("Workforce"),
+    "income": Text("Income"),
+    "programmes": Text("Programme reach"),
+    "index": Text("Overall"),
+    "training": Text("Training and workforce"),
 }
 
 
 def cd3p_format_value(value: float | int | None, unit: str) -> str:
-    """An indicator value for reading: ``24.1%``, ``$45,123``, ``85.3 Mbps``, ``2.4`` (empty for None)."""
+    """An indicator value for reading, in the reader's locale: ``24.1%``, ``$45,123``, ``85.3 Mbps``,
+    ``2.4`` (``24,1 %``, ``45.123 US$`` in Spanish); empty for None."""
     if value is None:
         return ""
     number = float(value)
     if unit == "percent":
-        return f"{number:,.1f}%"
+        return i18n.percent(number, 1)
     if unit == "dollars":
-        return f"${number:,.0f}" if number >= 0 else f"-${-number:,.0f}"
+        return i18n.money(number)
     if unit in ("providers", "score"):
-        return f"{number:,.1f}"
-    return f"{number:,.1f} {unit}"
+        return i18n.number(number, 1)
+    return f"{i18n.number(number, 1)} {unit}"
 
 
 def cd3p_format_count(value: float | int | None) -> str:
     """A count (households, residents): whole, with thousands separators (empty for None)."""
-    return "" if value is None else f"{float(value):,.0f}"
+    return "" if value is None else i18n.number(float(value))
 
 
 def cd3p_format_moe(value: float | int | None, unit: str) -> str:
@@ -66,7 +69,7 @@ def cd3p_format_moe(value: float | int | None, unit: str) -> str:
 
 def cd3p_format_ratio(value: float | None) -> str:
     """``1.4`` (times the city's value)."""
-    return "" if value is None else f"{value:,.1f}"
+    return "" if value is None else i18n.number(value, 1)
 
 
 def cd3p_equity_level_label(level: str, plural: bool = False) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from ckan import model
 
+from ckanext.cd3p.common.i18n import text_or_none
 from ckanext.cd3p.common.memo import request_memo
 from ckanext.cd3p.indicators.model import IndicatorSource
 
@@ -124,9 +125,16 @@ class Registry:
         return sorted(found)
 
 
+def _shown(spec: dict[str, Any]) -> dict[str, Any]:
+    """An entry's texts as :class:`~ckanext.cd3p.common.i18n.Text` (shown in the reader's language)."""
+    texts = {key: text_or_none(spec[key]) for key in ("title", "description", "caveat") if key in spec}
+    weight = {key: text_or_none(v) if key == "label" else v for key, v in spec["weight"].items()}
+    return {**spec, **texts, "weight": Weight(**weight)}
+
+
 def indicator_from(spec: dict[str, Any], registered: bool = False) -> Indicator:
     """An indicator from its registry entry (``weight`` a mapping)."""
-    return Indicator(**{**spec, "weight": Weight(**spec["weight"]), "registered": registered})
+    return Indicator(**{**_shown(spec), "registered": registered})
 
 
 def problems(ind: Indicator, sources: dict[str, Source]) -> list[str]:
@@ -160,7 +168,7 @@ def shipped() -> Registry:
     index = None
     if raw.get("index"):
         spec = raw["index"]
-        index = Index(**{**spec, "weight": Weight(**spec["weight"])})
+        index = Index(**_shown(spec))
         unknown = [i for ids in index.components.values() for i in ids if i not in indicators]
         if unknown or index.weight.source not in sources:
             raise ValueError(f"index {index.id}: unknown components or source {unknown}")

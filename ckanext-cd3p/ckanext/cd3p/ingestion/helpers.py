@@ -8,6 +8,7 @@ from typing import Any
 from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p.common import privacy
+from ckanext.cd3p.common.i18n import Text
 from ckanext.cd3p.ingestion import suppression
 
 
@@ -39,29 +40,31 @@ def cd3p_suppression(resource: dict[str, Any], package: dict[str, Any]) -> dict[
 # Words for the codes a load's progress and a check's findings are recorded with.
 LABELS: dict[str, dict[str, str]] = {
     "load_phase": {
-        "starting": "Starting",
-        "copying": "Copying rows",
-        "converting": "Converting column types",
-        "replacing": "Replacing the previous table",
-        "indexing": "Building the search index",
+        "starting": Text("Starting"),
+        "copying": Text("Copying rows"),
+        "converting": Text("Converting column types"),
+        "replacing": Text("Replacing the previous table"),
+        "indexing": Text("Building the search index"),
     },
     "finding": {
-        "person_name": "names of people",
-        "birth_date": "dates of birth",
-        "ssn": "social security numbers",
-        "email": "e-mail addresses",
-        "phone": "phone numbers",
-        "street_address": "street addresses",
-        "exact_age": "exact ages",
+        "person_name": Text("names of people"),
+        "birth_date": Text("dates of birth"),
+        "ssn": Text("social security numbers"),
+        "email": Text("e-mail addresses"),
+        "phone": Text("phone numbers"),
+        "street_address": Text("street addresses"),
+        "exact_age": Text("exact ages"),
     },
 }
 
 
 def cd3p_load_phase(phase: str) -> str:
     """A running load's phase in words."""
-    return tk._(LABELS["load_phase"].get(phase, phase))
+    labels = LABELS["load_phase"]
+    return tk._(labels.get(phase, phase))
 
 
 def cd3p_finding_label(kind: str) -> str:
     """What a finding of the personal-data screening is, in words."""
-    return tk._(LABELS["finding"].get(kind, kind))
+    labels = LABELS["finding"]
+    return tk._(labels.get(kind, kind))

@@ -63,7 +63,7 @@ def admin_release(resource_id: str) -> Response:
             "cd3p_resource_check_release", {"id": resource_id, "reason": request.form.get("reason", "")}
         )
     except tk.ValidationError as e:
-        tk.h.flash_error(" ".join(f"{k}: {', '.join(map(str, v))}" for k, v in e.error_dict.items()))
+        pages.flash_errors(e)
     else:
         tk.h.flash_success(
             tk._("Released: the file is being loaded and its dataset has its access level back.")

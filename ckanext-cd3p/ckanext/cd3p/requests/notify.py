@@ -29,7 +29,7 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p import config
-from ckanext.cd3p.common.notify import send
+from ckanext.cd3p.common.notify import in_site_language, send
 from ckanext.cd3p.requests import rules
 from ckanext.cd3p.requests.model import DataRequest, DataRequestComment, DataRequestFollower
 
@@ -121,12 +121,14 @@ def _tell(
         log.exception("cd3p: could not notify about data request %s", row.id)
 
 
+@in_site_language
 def created(row: DataRequest, actor: model.User) -> None:
     """A request was made: its organization's admins (sysadmins, for the City) are told."""
     subject = tk._("Access request: {title}") if row.kind == "access" else tk._("New data request: {title}")
     _tell(row, actor, subject.format(title=row.title), "created.txt", people=False)
 
 
+@in_site_language
 def assigned(row: DataRequest, actor: model.User) -> None:
     """A request was assigned to (or claimed by) an organization."""
     org = model.Group.get(row.organization_id) if row.organization_id else None
@@ -136,12 +138,14 @@ def assigned(row: DataRequest, actor: model.User) -> None:
     _tell(row, actor, subject, "assigned.txt")
 
 
+@in_site_language
 def commented(row: DataRequest, comment: DataRequestComment, actor: model.User) -> None:
     """Someone commented on a request."""
     subject = tk._("New comment on data request: {title}").format(title=row.title)
     _tell(row, actor, subject, "commented.txt", comment=comment)
 
 
+@in_site_language
 def closed(row: DataRequest, actor: model.User) -> None:
     """A request was closed as fulfilled, declined or duplicate. The fulfilling dataset is not
     named: some recipients may not be allowed to read it (the request page shows it to those who
@@ -155,6 +159,7 @@ def closed(row: DataRequest, actor: model.User) -> None:
     _tell(row, actor, subject, "closed.txt")
 
 
+@in_site_language
 def reopened(row: DataRequest, actor: model.User) -> None:
     """A closed request was reopened."""
     subject = tk._("Data request reopened: {title}").format(title=row.title)

@@ -1,0 +1,64 @@
+"""ckanext-dcat's actions, chained: every catalog output describes only what anyone may see.
+
+The rule is :func:`as_visitor`: the catalog and a dataset's description are made in an anonymous
+visitor's context, so CKAN's own permission labels keep out partner-tier, organization-only and held
+datasets (a held file makes its dataset organization-only), whoever asks: a member or a sysadmin
+too, since a catalog is published for harvesters. A dataset that is not public is "not found", as
+for a visitor, so its description's address tells nobody it exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ckan.plugins import toolkit as tk
+from ckan.types import Action, Context
+
+from ckanext.cd3p.common import actions
+from ckanext.cd3p.dcatus.logic import schema
+
+# The catalog describes the demographic datasets. Programmes (``programme``) are the portal's impact
+# records, shown on its own pages; the demo's are illustrative, and no harvester should take them.
+TYPE = "dataset"
+
+
+def as_visitor(context: Context) -> Context:
+    """The context of an anonymous visitor, for an action that builds a catalog."""
+    visitor = dict(context)
+    visitor.update(user="", auth_user_obj=None, ignore_auth=False)
+    return visitor  # type: ignore[return-value]
+
+
+def _catalog_page(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
+    """A catalog page's parameters, checked (``schema.catalog``), its search narrowed to
+    :data:`TYPE` (a caller's ``fq`` narrows it more). ckanext-dcat reads them as they were given."""
+    actions.validate(data_dict, schema.catalog(), context)
+    known = {k: v for k, v in data_dict.items() if k in schema.catalog() and v not in (None, "")}
+    return {**known, "fq": f"+dataset_type:{TYPE} " + known.get("fq", "")}
+
+
+@tk.chained_action
+@tk.side_effect_free
+def dcat_catalog_show(up_func: Action, context: Context, data_dict: dict[str, Any]) -> Any:
+    return up_func(as_visitor(context), _catalog_page(context, data_dict))
+
+
+@tk.chained_action
+@tk.side_effect_free
+def dcat_catalog_search(up_func: Action, context: Context, data_dict: dict[str, Any]) -> Any:
+    return up_func(as_visitor(context), _catalog_page(context, data_dict))
+
+
+@tk.chained_action
+@tk.side_effect_free
+def dcat_dataset_show(up_func: Action, context: Context, data_dict: dict[str, Any]) -> Any:
+    actions.validate(data_dict, schema.dataset(), context)
+    visitor = as_visitor(context)
+    try:
+        shown = tk.get_action("package_show")(dict(visitor), {"id": data_dict["id"]})
+    except (tk.NotAuthorized, tk.ObjectNotFound):
+        shown = None
+    if shown is None or shown.get("type") != TYPE:
+        raise tk.ObjectNotFound(tk._("Dataset not found"))
+    known = {k: v for k, v in data_dict.items() if k in schema.dataset() and v not in (None, "")}
+    return up_func(visitor, {**known, "id": shown["id"]})
