@@ -25,6 +25,14 @@ MEASURES_FILE = Path(__file__).parent / "measures.yaml"
 # When the file is there, every ``need`` is checked to name one of its indicators that has a count.
 
 UNITS = ("people", "households", "devices", "sessions", "usd")
+# Each unit in words, in the reader's language (map labels).
+UNIT_LABELS = {
+    "people": Text("people"),
+    "households": Text("households"),
+    "devices": Text("devices"),
+    "sessions": Text("sessions"),
+    "usd": Text("dollars"),
+}
 
 KINDS = ("count", "median")
 

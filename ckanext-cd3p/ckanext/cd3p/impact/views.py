@@ -112,7 +112,7 @@ def chart(trend: list[dict[str, Any]], title: str) -> dict[str, Any]:
             },
             {"label": tk._("Target"), "values": [t["target"] for t in trend]},
         ],
-        "y": title,
+        "y": str(title),  # in the reader's language (a measure's title is i18n.Text)
     }
 
 
@@ -241,10 +241,11 @@ def places_geojson() -> Response:
             label = tk._("{coverage} per 100 in need ({outcomes} {unit})").format(
                 coverage=i18n.number(number, 1),
                 outcomes=i18n.number(value["outcomes"]),
-                unit=result["measure"]["unit"],
+                unit=registry.UNIT_LABELS.get(result["measure"]["unit"], result["measure"]["unit"]),
             )
         else:
-            label = f"{i18n.number(number)} {result['measure']['unit']}"
+            unit = registry.UNIT_LABELS.get(result["measure"]["unit"], result["measure"]["unit"])
+            label = f"{i18n.number(number)} {unit}"
         features.append(
             {
                 "type": "Feature",

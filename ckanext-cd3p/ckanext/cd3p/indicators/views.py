@@ -360,7 +360,7 @@ def indicator(id: str) -> str | Response:
                 for b in bins
             ],
             "counts": [b["count"] for b in bins],
-            "x": ind["title"],
+            "x": str(ind["title"]),  # in the reader's language: JSON would write Text's English
             "y": tk._("Number of {levels}").format(levels=tk.h.cd3p_equity_level_label(level, plural=True)),
         },
         "districts": _with_comparison(districts["values"], result),

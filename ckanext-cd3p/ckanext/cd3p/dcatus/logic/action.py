@@ -32,9 +32,10 @@ def as_visitor(context: Context) -> Context:
 def _catalog_page(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
     """A catalog page's parameters, checked (``schema.catalog``), its search narrowed to
     :data:`TYPE` (a caller's ``fq`` narrows it more). ckanext-dcat reads them as they were given."""
-    actions.validate(data_dict, schema.catalog(), context)
-    known = {k: v for k, v in data_dict.items() if k in schema.catalog() and v not in (None, "")}
-    return {**known, "fq": f"+dataset_type:{TYPE} " + known.get("fq", "")}
+    checked = actions.validate(data_dict, schema.catalog(), context)
+    known = {k: data_dict[k] for k in checked if k in data_dict}  # as given: ckanext-dcat parses
+    fq = known.get("fq")
+    return {**known, "fq": f"+dataset_type:{TYPE} " + (fq if isinstance(fq, str) else "")}
 
 
 @tk.chained_action
@@ -52,7 +53,7 @@ def dcat_catalog_search(up_func: Action, context: Context, data_dict: dict[str, 
 @tk.chained_action
 @tk.side_effect_free
 def dcat_dataset_show(up_func: Action, context: Context, data_dict: dict[str, Any]) -> Any:
-    actions.validate(data_dict, schema.dataset(), context)
+    checked = actions.validate(data_dict, schema.dataset(), context)
     visitor = as_visitor(context)
     try:
         shown = tk.get_action("package_show")(dict(visitor), {"id": data_dict["id"]})
@@ -60,5 +61,5 @@ def dcat_dataset_show(up_func: Action, context: Context, data_dict: dict[str, An
         shown = None
     if shown is None or shown.get("type") != TYPE:
         raise tk.ObjectNotFound(tk._("Dataset not found"))
-    known = {k: v for k, v in data_dict.items() if k in schema.dataset() and v not in (None, "")}
+    known = {k: data_dict[k] for k in checked if k in data_dict}
     return up_func(visitor, {**known, "id": shown["id"]})

@@ -33,7 +33,7 @@ def _shared(ignore_empty: Validator, one_of: Validator) -> Schema:
 def catalog(ignore_empty: Validator, natural_number_validator: Validator, int_validator: Validator) -> Schema:
     return {
         **_shared(),
-        "page": [ignore_empty, natural_number_validator, _at_most(MAX_PAGE)],
+        "page": [ignore_empty, _page],
         "modified_since": [ignore_empty, cd3p_text, cd3p_date],
         "q": [ignore_empty, cd3p_text, max_length(QUERY_LENGTH)],
         "fq": [ignore_empty, cd3p_text, max_length(QUERY_LENGTH)],
@@ -45,13 +45,13 @@ def dataset() -> Schema:
     return {**_shared(), "id": [cd3p_required_text, max_length(100)]}
 
 
-def _at_most(limit: int) -> Validator:
-    def at_most(value: Any) -> Any:
-        if isinstance(value, int) and value > limit:
-            raise tk.Invalid(tk._("Must be at most {n}").format(n=limit))
-        return value
-
-    return at_most
+def _page(value: Any) -> int:
+    """A page number: a whole number from 1 to :data:`MAX_PAGE`, or its digits as text."""
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 9:
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE:
+        raise tk.Invalid(tk._("Must be a whole number from 1 to {n}").format(n=MAX_PAGE))
+    return value
 
 
 def _ours(value: Any) -> Any:
