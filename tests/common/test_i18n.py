@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from babel import Locale
 from babel.messages.pofile import read_po
-from babel.numbers import format_percent
+from babel.numbers import parse_pattern
 from bs4 import BeautifulSoup
 from ckan.tests.helpers import call_action
 
@@ -248,7 +249,10 @@ def test_equity_page_speaks_the_language_with_its_numbers(
     assert card.select_one(".cd3p-headline-title").get_text(strip=True) == translated(
         lang, "Households without a computer"
     )
-    value = format_percent(without_computer_citywide() / 100, "#,##0.0%", locale=lang)
+    # The locale's own percent pattern, one decimal: 17.8% in Arabic, "17,8 %" in Spanish.
+    pattern = parse_pattern(Locale.parse(lang).percent_formats[None].pattern)
+    pattern.frac_prec = (1, 1)
+    value = pattern.apply(without_computer_citywide() / 100, Locale.parse(lang))
     assert card.select_one(".cd3p-headline-value").get_text(strip=True) == value
     # English stays the default, without a prefix.
     assert "Digital equity in Detroit" in [h.get_text(strip=True) for h in page(app, "/equity")("h1")]

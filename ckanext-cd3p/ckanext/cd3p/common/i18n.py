@@ -122,11 +122,14 @@ def number(value: float | int | None, digits: int = 0, sign: bool = False) -> st
 
 
 def percent(value: float | int | None, digits: int = 1) -> str:
-    """A value in percentage points (``12.5`` for 12.5%), as the locale writes a percentage."""
+    """A value in percentage points (``12.5`` for 12.5%) in the locale's percent pattern
+    (``12.5%``; ``12,5 %`` with a no-break space in Spanish), ``digits`` decimals."""
     if value is None:
         return ""
-    pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
-    return numbers.format_percent(value / 100, format=pattern, locale=locale())
+    loc = Locale.parse(locale())
+    pattern = numbers.parse_pattern(loc.percent_formats[None].pattern)
+    pattern.frac_prec = (digits, digits)
+    return pattern.apply(value / 100, loc)
 
 
 def money(value: float | int | None, digits: int = 0) -> str:
