@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import rq
 import sqlalchemy as sa
+from babel.messages.pofile import read_po
 from ckan import model
 from ckan.lib import jobs
 from ckan.plugins import toolkit as tk
@@ -156,3 +159,18 @@ def worker_idle(timeout: float = 60) -> None:
         if not busy and queue.count == 0 and queue.started_job_registry.count == 0:
             return
         time.sleep(0.1)
+
+
+I18N = Path(__file__).resolve().parents[1] / "ckanext-cd3p" / "ckanext" / "cd3p" / "i18n"
+
+
+@functools.cache
+def catalog(lang: str) -> Any:
+    """Our catalog of a language, read with Babel (independently of the gettext the portal uses)."""
+    with (I18N / lang / "LC_MESSAGES" / "ckanext-cd3p.po").open("rb") as f:
+        return read_po(f)
+
+
+def translated(lang: str, msgid: str) -> str:
+    """A message as our catalog of the language has it."""
+    return catalog(lang)[msgid].string

@@ -69,3 +69,16 @@ def join(org: dict[str, Any], user: dict[str, Any], role: str = "member") -> Non
     call_action(
         "organization_member_create", {"user": site_user()}, id=org["id"], username=user["name"], role=role
     )
+
+
+def apply(applicant: dict[str, Any], title: str, **fields: Any) -> dict[str, Any]:
+    """The user applies to make an organization a partner (a grassroots group, Lee its contact)."""
+    data = {
+        "organization_title": title,
+        "sector": "grassroots",
+        "contact_name": "Lee",
+        "contact_email": "lee@techtown.example",
+        "data_description": "Device lending records",
+        **fields,
+    }
+    return call_action("cd3p_partner_application_create", {"user": applicant["name"]}, **data)

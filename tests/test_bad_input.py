@@ -184,14 +184,8 @@ def _world() -> dict[str, Any]:
     dataset = factories.Dataset(owner_org=org["id"], name="fuzz-data")
     resource = tract_table(dataset)
     applicant = person()
-    application = call_action(
-        "cd3p_partner_application_create",
-        {"user": applicant["name"]},
-        organization_title="Eastside Tech Circle",
-        sector="grassroots",
-        contact_name="Applicant",
-        contact_email="applicant@example.org",
-        data_description="Device lending records",
+    application = partners.apply(
+        applicant, "Eastside Tech Circle", contact_name="Applicant", contact_email="applicant@example.org"
     )
     asker = person()
     request_ = call_action(

@@ -17,14 +17,8 @@ def test_applications_and_requests_notify_the_people_concerned(
 ) -> None:
     admin = factories.Sysadmin(email="sysadmin@detroitmi.gov")
     applicant = factories.User(email="lead@techtown.example")
-    application = call_action(
-        "cd3p_partner_application_create",
-        {"user": applicant["name"]},
-        organization_title="Tech Town Neighbors",
-        sector="grassroots",
-        contact_name="Lee",
-        contact_email="lee@techtown.example",
-        data_description="Hotspot loans by block group & Lee's <survey>",
+    application = partners.apply(
+        applicant, "Tech Town Neighbors", data_description="Hotspot loans by block group & Lee's <survey>"
     )
     (received,) = inbox.to("sysadmin@detroitmi.gov")
     assert "New partner application: Tech Town Neighbors" in received["Subject"]

@@ -10,11 +10,10 @@ import re
 from typing import Any
 
 import pytest
-from babel.messages.pofile import read_po
 from playwright.sync_api import Page, expect
 
 from tests import equity
-from tests.common.test_i18n import I18N
+from tests.helpers import translated
 
 # Elements wider than the page, or starting left of it, that are not clipped by a scrolling or
 # hidden-overflow box (a map's panes, a table's scroller): what a reader would have to scroll to.
@@ -43,8 +42,7 @@ SPILLING = """
 
 
 def arabic(msgid: str) -> str:
-    with (I18N / "ar" / "LC_MESSAGES" / "ckanext-cd3p.po").open("rb") as f:
-        return read_po(f)[msgid].string
+    return translated("ar", msgid)
 
 
 @pytest.fixture

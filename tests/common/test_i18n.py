@@ -19,16 +19,15 @@ from babel import Locale
 from babel.messages.pofile import read_po
 from babel.numbers import parse_pattern
 from bs4 import BeautifulSoup
-from ckan.tests.helpers import call_action
 
 from ckanext.cd3p.common import geography
-from tests import equity, factories
+from tests import equity, factories, partners
+from tests.helpers import I18N, catalog, translated
 from tests.mail import Inbox, body
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "ckanext-cd3p" / "ckanext" / "cd3p"
 TEMPLATES = PACKAGE / "templates"
-I18N = PACKAGE / "i18n"
 LANGUAGES = ("es", "ar")
 
 # Words a page may show untranslated: file formats.
@@ -38,15 +37,6 @@ SINKS = {"ValidationError", "flash_error", "flash_success", "flash_notice", "abo
 SINKS |= {"NotAuthorized", "ObjectNotFound", "Invalid", "StopOnError"}
 FIELDS = re.compile(r"\{[^{}]*\}|%\([a-z_]+\)[sd]|%[sd]")
 TAGS = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)")
-
-
-def catalog(lang: str) -> Any:
-    with (I18N / lang / "LC_MESSAGES" / "ckanext-cd3p.po").open("rb") as f:
-        return read_po(f)
-
-
-def translated(lang: str, msgid: str) -> str:
-    return catalog(lang)[msgid].string
 
 
 # --- nothing outside the translation functions --------------------------------------------------
@@ -285,15 +275,7 @@ def test_dataset_form_labels_help_and_choices_come_from_the_catalog(
 def test_e_mails_go_out_in_the_portals_language(agreement: dict[str, Any], inbox: Inbox) -> None:
     factories.Sysadmin(email="sysadmin@detroitmi.gov")
     applicant = factories.User(email="lead@techtown.example")
-    call_action(
-        "cd3p_partner_application_create",
-        {"user": applicant["name"]},
-        organization_title="Tech Town Neighbors",
-        sector="grassroots",
-        contact_name="Lee",
-        contact_email="lee@techtown.example",
-        data_description="Hotspot loans",
-    )
+    partners.apply(applicant, "Tech Town Neighbors", data_description="Hotspot loans")
     (received,) = inbox.to("sysadmin@detroitmi.gov")
     subject = translated("es", "New partner application: {org}").format(org="Tech Town Neighbors")
     assert received["Subject"] == subject

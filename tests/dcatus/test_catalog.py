@@ -305,6 +305,9 @@ def test_a_held_dataset_leaves_the_catalog(
         ("profiles=euro_dcat_ap_3", "The only profile is cd3p_dcat_us_3"),
         ("q=a%00b", "q"),
         ("fq=" + "x" * 1001, "Must be at most 1000 characters"),
+        ("fq=)", "The search could not be run"),
+        ("q=title:(", "The search could not be run"),
+        ("q=%7B!join%20from=id%20to=id%7Dx", "The search could not be run"),
     ],
 )
 def test_bad_catalog_parameters_are_refused_with_a_reason(

@@ -25,6 +25,7 @@ import yaml
 from babel import Locale, numbers
 from ckan.plugins import toolkit as tk
 from flask import has_request_context
+from markupsafe import escape
 
 # The keys of our YAML files whose values people read. A schema's choice labels are ``label``s too.
 TEXT_KEYS = frozenset(
@@ -42,7 +43,7 @@ TEXT_KEYS = frozenset(
 )
 
 
-def _texts(node: Any, lines: dict[int, int]) -> Iterator[tuple[int, str]]:
+def _texts(node: Any) -> Iterator[tuple[int, str]]:
     """(line, text) of each :data:`TEXT_KEYS` value under a node composed by PyYAML."""
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
@@ -55,10 +56,10 @@ def _texts(node: Any, lines: dict[int, int]) -> Iterator[tuple[int, str]]:
             ):
                 yield value.start_mark.line + 1, value.value
             else:
-                yield from _texts(value, lines)
+                yield from _texts(value)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            yield from _texts(item, lines)
+            yield from _texts(item)
 
 
 def extract_yaml(
@@ -66,7 +67,7 @@ def extract_yaml(
 ) -> Iterator[tuple[int, str, str, list[str]]]:
     """Babel extractor: the texts of a YAML file (see :data:`TEXT_KEYS`)."""
     node = yaml.compose(fileobj.read().decode("utf-8"), Loader=yaml.SafeLoader)
-    for line, text in _texts(node, {}):
+    for line, text in _texts(node):
         yield line, "_", text, []
 
 
@@ -89,8 +90,6 @@ class Text(str):
         return shown(self)
 
     def __html__(self) -> str:
-        from markupsafe import escape
-
         return str(escape(shown(self)))
 
     def __format__(self, spec: str) -> str:
@@ -121,22 +120,23 @@ def number(value: float | int | None, digits: int = 0, sign: bool = False) -> st
     return numbers.format_decimal(value, format=pattern, locale=locale())
 
 
+def _in_locale_pattern(kind: str, value: float, digits: int, **extra: Any) -> str:
+    """``value`` in the locale's own ``percent`` or ``currency`` pattern, ``digits`` decimals."""
+    loc = Locale.parse(locale())
+    formats = loc.percent_formats if kind == "percent" else loc.currency_formats
+    pattern = numbers.parse_pattern(formats["standard" if kind == "currency" else None].pattern)
+    pattern.frac_prec = (digits, digits)
+    return pattern.apply(value, loc, **extra)
+
+
 def percent(value: float | int | None, digits: int = 1) -> str:
     """A value in percentage points (``12.5`` for 12.5%) in the locale's percent pattern
     (``12.5%``; ``12,5 %`` with a no-break space in Spanish), ``digits`` decimals."""
-    if value is None:
-        return ""
-    loc = Locale.parse(locale())
-    pattern = numbers.parse_pattern(loc.percent_formats[None].pattern)
-    pattern.frac_prec = (digits, digits)
-    return pattern.apply(value / 100, loc)
+    return "" if value is None else _in_locale_pattern("percent", value / 100, digits)
 
 
 def money(value: float | int | None, digits: int = 0) -> str:
     """US dollars in the locale's currency pattern (``$1,234``; ``1.234 US$``), ``digits`` decimals."""
     if value is None:
         return ""
-    loc = Locale.parse(locale())
-    pattern = numbers.parse_pattern(loc.currency_formats["standard"].pattern)
-    pattern.frac_prec = (digits, digits)
-    return pattern.apply(value, loc, currency="USD", currency_digits=False)
+    return _in_locale_pattern("currency", value, digits, currency="USD", currency_digits=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ckan.lib.search.common import SearchError, SearchQueryError
 from ckan.plugins import toolkit as tk
 from ckan.types import Action, Context
 
@@ -38,16 +39,26 @@ def _catalog_page(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]
     return {**known, "fq": f"+dataset_type:{TYPE} " + (fq if isinstance(fq, str) else "")}
 
 
+def _catalog(up_func: Action, context: Context, data_dict: dict[str, Any]) -> Any:
+    """A catalog page as a visitor's: a search Solr cannot run (an unbalanced parenthesis, local
+    parameters) is a refusal naming ``q``/``fq`` (409 on the catalog's pages), not an error page."""
+    try:
+        return up_func(as_visitor(context), _catalog_page(context, data_dict))
+    except (SearchQueryError, SearchError) as e:
+        reason = tk._("The search could not be run: check its syntax (parentheses, quotes, fields)")
+        raise tk.ValidationError({"q": [reason]}) from e
+
+
 @tk.chained_action
 @tk.side_effect_free
 def dcat_catalog_show(up_func: Action, context: Context, data_dict: dict[str, Any]) -> Any:
-    return up_func(as_visitor(context), _catalog_page(context, data_dict))
+    return _catalog(up_func, context, data_dict)
 
 
 @tk.chained_action
 @tk.side_effect_free
 def dcat_catalog_search(up_func: Action, context: Context, data_dict: dict[str, Any]) -> Any:
-    return up_func(as_visitor(context), _catalog_page(context, data_dict))
+    return _catalog(up_func, context, data_dict)
 
 
 @tk.chained_action
