@@ -66,6 +66,23 @@ def kept_world(
 
 
 @contextlib.contextmanager
+def statements(table: str) -> Iterator[list[str]]:
+    """The SQL statements run meanwhile (in this process, on any engine) that name the table, each
+    followed by its parameters (``<statement> -- <parameters>``)."""
+    found: list[str] = []
+
+    def read(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if table in statement:
+            found.append(f"{statement} -- {parameters!r}")
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", read)
+    try:
+        yield found
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", read)
+
+
+@contextlib.contextmanager
 def serving(server: Any) -> Iterator[str]:
     """A real HTTP server (``http.server``'s or werkzeug's, bound to 127.0.0.1) served on a thread
     for the block; yields its base URL."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from bs4 import BeautifulSoup
 from ckan.tests.helpers import call_action
 
 from tests import factories
+from tests.helpers import statements
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
@@ -206,3 +208,38 @@ def test_long_values_are_cut_in_the_index_only_where_solr_keeps_one_term() -> No
     assert indexed["res_format"] == ["x" * cd3p_search.MAX_TERM_BYTES]
     assert indexed["notes"] == "n" * 40_000
     assert indexed["spatial"] == outline
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "with_request_context")
+def test_the_sector_map_is_read_in_one_query_and_kept_through_dataset_writes() -> None:
+    orgs = [factories.Organization(sector=sector) for sector in ("grassroots", "corporation", "state-agency")]
+    sysadmin = {"user": factories.Sysadmin()["name"]}
+    first = factories.Dataset(owner_org=orgs[0]["id"])
+    # Three organizations, one query for their sectors; writing datasets does not read them again.
+    with statements("group_extra") as read:
+        for org in orgs:
+            call_action("package_create", dict(sysadmin), **_dataset(org))
+        call_action("package_patch", dict(sysadmin), id=first["id"], title="Renamed")
+    assert read == []
+    result = call_action("package_search", **{"facet.field": '["partner_sector"]', "rows": 0})
+    assert _facets(result, "partner_sector") == {"grassroots": 2, "corporation": 1, "state-agency": 1}
+
+    # An organization's new sector reaches the next dataset indexed, in the same request.
+    call_action("organization_patch", dict(sysadmin), id=orgs[1]["id"], sector="nonprofit")
+    with statements("group_extra") as read:
+        call_action("package_create", dict(sysadmin), **_dataset(orgs[1]))
+    assert len([s for s in read if "sector" in s]) == 1
+    result = call_action(
+        "package_search", fq=f'owner_org:"{orgs[1]["id"]}"', **{"facet.field": '["partner_sector"]'}
+    )
+    assert _facets(result, "partner_sector") == {"corporation": 1, "nonprofit": 1}
+
+
+def _dataset(org: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": f"d-{uuid.uuid4().hex[:12]}",
+        "title": "Sector test",
+        "owner_org": org["id"],
+        "geography_level": "tract",
+        "contains_personal_data": "no",
+    }

@@ -3,21 +3,18 @@ ends, a bad one is refused with its row numbers and the previous numbers stay.""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
 
 from ckanext.cd3p.common import geography
 from ckanext.cd3p.impact import outcomes, reports
 from ckanext.cd3p.indicators import cache
-from tests.helpers import wait_for_load
+from tests.helpers import statements, wait_for_load
 from tests.impact.test_programme import PROGRAMME
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_datastore", "clean_index")
@@ -68,22 +65,6 @@ def programme(partner: dict[str, Any]) -> dict[str, Any]:
         {"user": partner["editor"]["name"]},
         **{**PROGRAMME, "owner_org": partner["org"]["id"]},
     )
-
-
-@contextlib.contextmanager
-def statements(table: str) -> Iterator[list[str]]:
-    """The SQL statements run meanwhile that name the table."""
-    found: list[str] = []
-
-    def read(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if table in statement:
-            found.append(statement)
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", read)
-    try:
-        yield found
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", read)
 
 
 def shown(level: str = "tract") -> dict[str, Any]:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from ckan import model
 from ckan import plugins as p
 from ckan.common import CKANConfig
 from ckan.lib.plugins import DefaultPermissionLabels, DefaultTranslation
@@ -31,6 +32,7 @@ from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p.catalog import search, visibility
 from ckanext.cd3p.common import partners
+from ckanext.cd3p.common.memo import forget_on_write, remembered
 from ckanext.cd3p.feeds import pull
 from ckanext.cd3p.impact import outcomes
 from ckanext.cd3p.ingestion import checks
@@ -49,6 +51,10 @@ FEATURES = (
     "feeds",
     "dcatus",
 )
+
+# A user's permission labels, remembered for the request (see get_user_dataset_labels).
+LABELS_MEMO = "labels"
+forget_on_write(LABELS_MEMO)
 
 # The checks before loading read a programme's tables as outcome reports (impact).
 checks.add_table_check(outcomes.table_check)
@@ -154,13 +160,14 @@ class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels, DefaultTranslation)
         return OrderedDict((field, tk._(title)) for field, (title, _choices) in search.FACETS.items())
 
     # IOrganizationController: a new or changed sector must reach the next dataset indexed.
-    # (IPackageController has hooks of the same names, so dataset writes clear the map too; that
-    # costs one query per dataset written, never per dataset reindexed.)
+    # IPackageController has hooks of the same names, called with the dataset: those leave the map.
     def create(self, entity: Any) -> None:
-        search.forget_organization_sectors()
+        if isinstance(entity, model.Group):
+            search.forget_organization_sectors()
 
     def edit(self, entity: Any) -> None:
-        search.forget_organization_sectors()
+        if isinstance(entity, model.Group):
+            search.forget_organization_sectors()
 
     # IPackageController (catalog)
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
@@ -198,9 +205,15 @@ class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels, DefaultTranslation)
             + grants.dataset_labels(dataset_obj)
         )
 
+    # CKAN asks for them in every dataset auth check (and nested ones): worked out once per request
+    # and user, until the request writes something (common/memo.forget_on_write)
     def get_user_dataset_labels(self, user_obj: Any) -> list[str]:
-        labels = super().get_user_dataset_labels(user_obj)
-        return labels + partners.partner_user_labels(user_obj, labels) + grants.user_labels(user_obj)
+        def labels() -> list[str]:
+            core = super(Cd3pPlugin, self).get_user_dataset_labels(user_obj)
+            return core + partners.partner_user_labels(user_obj, core) + grants.user_labels(user_obj)
+
+        key = None if not user_obj or user_obj.is_anonymous else user_obj.id
+        return list(remembered(LABELS_MEMO, key, labels))
 
     # IXloader: the check job screens, then loads in one transaction, in xloader's place (ingestion)
     def can_upload(self, resource_id: str) -> bool:

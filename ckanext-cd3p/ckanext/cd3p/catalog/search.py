@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+from ckan import model
 from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p.common import inputs
 from ckanext.cd3p.common.i18n import Text, text_or_none
-from ckanext.cd3p.common.memo import forget_request_memo, request_memo
+from ckanext.cd3p.common.memo import forget_request_memo, remembered
 from ckanext.cd3p.feeds import changes, freshness
 
 # Facet field in Solr -> dataset field whose choices label it (None: not a choice field).
@@ -60,33 +62,24 @@ def organization_sectors() -> dict[str, str]:
     once per item; both read this map. Creating or changing an organization clears it
     (forget_organization_sectors), so a later look-up in the same request sees the change.
     """
-    memo = request_memo("sectors")
-    if memo is not None and "sectors" in memo:
-        return memo["sectors"]
-    # Through the action, not the model: CKAN 2.12 no longer has the group_extra table. Pages of
-    # organization_list's all_fields limit (ckan.group_and_organization_list_all_fields_max).
-    sectors: dict[str, str] = {}
-    list_orgs = tk.get_action("organization_list")
-    page_size = tk.config.get("ckan.group_and_organization_list_all_fields_max", 25)
-    offset = 0
-    while True:
-        page = list_orgs(
-            {"ignore_auth": True},
-            {
-                "all_fields": True,
-                "include_extras": True,
-                "include_dataset_count": False,
-                "limit": page_size,
-                "offset": offset,
-            },
+
+    def read() -> dict[str, str]:
+        # One query, whatever the number of organizations (organization_list would read each one's
+        # extras). Scheming keeps an organization's fields as group extras in CKAN 2.11, the
+        # version requirements.txt pins.
+        rows = model.Session.execute(
+            sa.select(model.GroupExtra.group_id, model.GroupExtra.value)
+            .join(model.Group, model.Group.id == model.GroupExtra.group_id)
+            .where(
+                model.GroupExtra.key == "sector",
+                model.GroupExtra.state == "active",
+                model.Group.state == "active",
+                model.Group.is_organization.is_(True),
+            )
         )
-        sectors.update({org["id"]: org["sector"] for org in page if org.get("sector")})
-        if len(page) < page_size:
-            break
-        offset += page_size
-    if memo is not None:
-        memo["sectors"] = sectors
-    return sectors
+        return {group_id: value for group_id, value in rows if value}
+
+    return remembered("sectors", "sectors", read)
 
 
 def forget_organization_sectors() -> None:

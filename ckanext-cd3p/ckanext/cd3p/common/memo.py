@@ -7,6 +7,8 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 import flask
+import sqlalchemy as sa
+from ckan import model
 from ckan.plugins import toolkit as tk
 
 _PREFIX = "_cd3p_memo_"
@@ -42,3 +44,24 @@ def remembered(name: str, key: Hashable, make: Callable[[], T]) -> T:
     if key not in memo:
         memo[key] = make()
     return memo[key]
+
+
+# --- what any write makes out of date --------------------------------------------------------------
+
+_FORGOTTEN_ON_WRITE: set[str] = set()
+
+
+def forget_on_write(name: str) -> None:
+    """Empties the request's dictionary called ``name`` whenever the request writes anything to the
+    database (a flush with a new, changed or deleted object): for what is read from several tables
+    (a user's permission labels read memberships, the ledger and the grants), where naming each
+    writer would miss one. Reads never flush, so a page that only reads keeps its memo."""
+    if not _FORGOTTEN_ON_WRITE:
+        sa.event.listen(model.Session, "after_flush", _after_flush)
+    _FORGOTTEN_ON_WRITE.add(name)
+
+
+def _after_flush(session: Any, _flush_context: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        for name in _FORGOTTEN_ON_WRITE:
+            forget_request_memo(name)

@@ -12,25 +12,26 @@ from ckan.lib.plugins import get_permission_labels
 from ckan.types import Context
 
 from ckanext.cd3p.agreements import ledger
-from ckanext.cd3p.common.memo import request_memo
+from ckanext.cd3p.common.memo import forget_on_write, remembered
 
 
 def in_partner_tier(context: Context) -> bool:
     """Sysadmins and members of an organization with a current signature (who acknowledged it)."""
     name = context.get("user") or ""
-    memo = request_memo("partners")
-    if memo is not None and ("partner", name) in memo:
-        return memo[("partner", name)]
-    user = model.User.get(name) if name else None
-    if user is None:
-        partner = False
-    elif authz.is_sysadmin(user.name):
-        partner = True
-    else:
-        partner = PARTNER_LABEL in get_permission_labels().get_user_dataset_labels(user)
-    if memo is not None:
-        memo[("partner", name)] = partner
-    return partner
+
+    def decide() -> bool:
+        user = model.User.get(name) if name else None
+        if user is None:
+            return False
+        if authz.is_sysadmin(user.name):
+            return True
+        return PARTNER_LABEL in get_permission_labels().get_user_dataset_labels(user)
+
+    return remembered(_MEMO, name, decide)
+
+
+_MEMO = "partners"
+forget_on_write(_MEMO)
 
 
 # --- partner tier -------------------------------------------------------------------------------
