@@ -32,6 +32,9 @@ ETC="$CD3P_VAR/etc"
 LOG="$CD3P_VAR/log"
 RUN="$CD3P_VAR/run"
 CKAN="$CD3P_VENV/bin/ckan"
+# The web server's processes and request time limit: the CKAN image's (docker/).
+CD3P_WEB_PROCESSES=${CD3P_WEB_PROCESSES:-2}
+CD3P_WEB_HARAKIRI=${CD3P_WEB_HARAKIRI:-300}
 mkdir -p "$ETC" "$LOG" "$RUN"
 
 say() { printf '%s\n' "$*"; }
@@ -206,7 +209,9 @@ start() {
         say "web[$CD3P_ENV]: already running on http://127.0.0.1:$CD3P_WEB_PORT"
     else
         port_in_use "$CD3P_WEB_PORT" && die "web[$CD3P_ENV]: port $CD3P_WEB_PORT is already in use by another process (see: ss -ltnp 'sport = :$CD3P_WEB_PORT')"
-        nohup "$CKAN" -c "$INI" run -H 127.0.0.1 -p "$CD3P_WEB_PORT" --disable-reloader --threaded \
+        # uWSGI as docker/ serves CKAN (config/uwsgi/cd3p.ini): CD3P_WEB_PROCESSES processes (2).
+        CKAN_INI="$INI" CD3P_WEB_PROCESSES="$CD3P_WEB_PROCESSES" CD3P_WEB_HARAKIRI="$CD3P_WEB_HARAKIRI" \
+            nohup "$CD3P_VENV/bin/uwsgi" --ini "$CD3P_ROOT/config/uwsgi/cd3p.ini" \
             >>"$LOG/web-$CD3P_ENV.log" 2>&1 &
         echo $! >"$hpid"
     fi
