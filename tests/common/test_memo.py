@@ -70,4 +70,9 @@ def test_a_visitor_and_a_member_are_remembered_apart(tier: dict[str, Any]) -> No
     assert call_action("package_show", member, id=dataset)["id"] == dataset
     with pytest.raises(tk.NotAuthorized):
         call_action("package_show", {"user": "", "ignore_auth": False}, id=dataset)
-    assert call_action("package_search", {"user": "", "ignore_auth": False}, q="Tier", include_private=True)["count"] == 0
+    assert (
+        call_action("package_search", {"user": "", "ignore_auth": False}, q="Tier", include_private=True)[
+            "count"
+        ]
+        == 0
+    )

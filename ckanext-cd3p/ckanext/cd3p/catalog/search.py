@@ -56,7 +56,8 @@ def _years(start: Any, end: Any) -> list[int]:
 
 
 def organization_sectors() -> dict[str, str]:
-    """Every organization's sector code by organization id, read once per request (or CLI run).
+    """Every organization's sector code by organization id, read once per request (outside one, kept
+    30 seconds: a rebuild asks per dataset).
 
     Indexing asks for the owning organization's sector once per dataset, and organization lists
     once per item; both read this map. Creating or changing an organization clears it
@@ -79,7 +80,7 @@ def organization_sectors() -> dict[str, str]:
         )
         return {group_id: value for group_id, value in rows if value}
 
-    return remembered("sectors", "sectors", read)
+    return remembered("sectors", "sectors", read, outside_for=30)
 
 
 def forget_organization_sectors() -> None:

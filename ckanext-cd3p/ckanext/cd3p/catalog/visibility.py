@@ -22,11 +22,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ckan import authz
-from ckan.plugins import toolkit as tk
+from ckan import authz, model
+from ckan.lib.plugins import get_permission_labels
 from ckan.types import Context
-
-from ckanext.cd3p.common.memo import request_memo
 
 STEWARD_FIELDS = ("steward_name", "steward_email")
 
@@ -40,16 +38,15 @@ def _user_org_ids(context: Context) -> set[str] | None:
         return None
     if not user:
         return set()
-    memo = request_memo("steward")
-    if memo is not None and user in memo:
-        return memo[user]
-    orgs = tk.get_action("organization_list_for_user")(
-        {"user": user, "ignore_auth": True}, {"permission": "read", "include_dataset_count": False}
-    )
-    found = {o["id"] for o in orgs}
-    if memo is not None:
-        memo[user] = found
-    return found
+    # The organizations CKAN's permission labels already name (``member-<id>``: any capacity),
+    # worked out once per request for every dataset auth check.
+    user_obj = context.get("auth_user_obj")
+    if user_obj is None or getattr(user_obj, "name", None) != user:
+        user_obj = model.User.get(user)
+    if user_obj is None:
+        return set()
+    labels = get_permission_labels().get_user_dataset_labels(user_obj)
+    return {label.removeprefix("member-") for label in labels if label.startswith("member-")}
 
 
 def _may_see(pkg_dict: dict[str, Any], org_ids: set[str] | None) -> bool:

@@ -3,6 +3,7 @@ on ``flask.g``, so that a hook run per dataset or per row asks the database once
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
@@ -28,19 +29,35 @@ def request_memo(name: str) -> dict[Any, Any] | None:
     return getattr(store, attr)
 
 
+# Outside an application context (a command such as ``ckan search-index rebuild``, a worker job),
+# what a caller allows to be kept for a few seconds: (name, key) -> (when, value).
+_OUTSIDE: dict[tuple[str, Hashable], tuple[float, Any]] = {}
+
+
 def forget_request_memo(name: str) -> None:
-    """Empties the request's dictionary called ``name``."""
+    """Empties the request's dictionary called ``name`` (and what is kept of it outside requests)."""
     memo = request_memo(name)
     if memo is not None:
         memo.clear()
+    for kept in [k for k in _OUTSIDE if k[0] == name]:
+        _OUTSIDE.pop(kept, None)
 
 
-def remembered(name: str, key: Hashable, make: Callable[[], T]) -> T:
-    """``make()``, made once per request for ``key`` in the dictionary ``name`` (every time outside
-    an application context)."""
+def remembered(name: str, key: Hashable, make: Callable[[], T], outside_for: float = 0) -> T:
+    """``make()``, made once per request for ``key`` in the dictionary ``name``. Outside an
+    application context it is made every time, or, given ``outside_for``, kept that many seconds
+    in this process (a command indexing 10,000 datasets asks once, not per dataset)."""
     memo = request_memo(name)
     if memo is None:
-        return make()
+        if outside_for <= 0:
+            return make()
+        now = time.monotonic()
+        kept = _OUTSIDE.get((name, key))
+        if kept is not None and now - kept[0] < outside_for:
+            return kept[1]
+        value = make()
+        _OUTSIDE[(name, key)] = (now, value)
+        return value
     if key not in memo:
         memo[key] = make()
     return memo[key]

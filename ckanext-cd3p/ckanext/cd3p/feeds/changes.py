@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import sqlalchemy as sa
 from ckan import model
 from ckan.lib import search
 
-from ckanext.cd3p.common.memo import forget_request_memo, remembered
+from ckanext.cd3p.common.memo import forget_request_memo, remembered, request_memo
 from ckanext.cd3p.common.model import utcnow
 from ckanext.cd3p.feeds import freshness
 from ckanext.cd3p.feeds.model import DataChange
@@ -36,8 +37,15 @@ def recorded() -> dict[str, tuple[dt.datetime | None, str]]:
 
 
 def recorded_change(dataset_id: str) -> dt.datetime | None:
-    """The dataset's recorded last change, if any."""
-    return recorded().get(dataset_id, (None, "fresh"))[0]
+    """The dataset's recorded last change, if any: from the request's copy of the table when it
+    has one (a list of results), else its own row (one dataset indexed: a write, a rebuild)."""
+    memo = request_memo(_MEMO)
+    if memo is not None and "rows" in memo:
+        return memo["rows"].get(dataset_id, (None, "fresh"))[0]
+    change = model.Session.execute(
+        sa.select(DataChange.last_change).where(DataChange.dataset_id == dataset_id)
+    ).scalar()
+    return freshness.moment(change)
 
 
 def forget() -> None:

@@ -19,7 +19,8 @@ def cd3p_freshness(pkg_dict: dict[str, Any] | None) -> dict[str, Any] | None:
     of datasets on the page."""
     if not isinstance(pkg_dict, dict) or not pkg_dict.get("id"):
         return None
-    return freshness.of_dict(pkg_dict, changes.recorded_change(pkg_dict["id"]))
+    change = changes.recorded().get(pkg_dict["id"], (None, "fresh"))[0]
+    return freshness.of_dict(pkg_dict, change)
 
 
 def cd3p_freshness_label(state: str | None) -> str:
