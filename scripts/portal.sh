@@ -26,7 +26,12 @@ CD3P_SOLR_PORT=${CD3P_SOLR_PORT:-8983}
 CD3P_DATA_DIR=${CD3P_DATA_DIR:-$(cd "$CD3P_ROOT/.." && pwd)/shared/data/detroit}
 CD3P_TILE_URL=${CD3P_TILE_URL:-}
 CD3P_TILE_ATTRIBUTION=${CD3P_TILE_ATTRIBUTION:-}
+# Seconds between the scheduler's ticks and between runs of the recovery job (the failure tests'
+# services run them often: tests/resilience/).
+CD3P_SCHEDULER_INTERVAL=${CD3P_SCHEDULER_INTERVAL:-60}
+CD3P_RECOVERY_PERIOD=${CD3P_RECOVERY_PERIOD:-60}
 export CD3P_ROOT CD3P_VAR CD3P_PG_PORT CD3P_REDIS_PORT CD3P_SOLR_PORT CD3P_DATA_DIR CD3P_TILE_URL CD3P_TILE_ATTRIBUTION
+export CD3P_SCHEDULER_INTERVAL CD3P_RECOVERY_PERIOD
 
 ETC="$CD3P_VAR/etc"
 LOG="$CD3P_VAR/log"
@@ -38,6 +43,18 @@ CD3P_WEB_HARAKIRI=${CD3P_WEB_HARAKIRI:-300}
 mkdir -p "$ETC" "$LOG" "$RUN"
 
 say() { printf '%s\n' "$*"; }
+# Runs a command again whenever it ends, until this shell is stopped (TERM or INT): then the command
+# is stopped too (TERM, then KILL after 4 s), so that nothing is left behind.
+keep_running() {
+    local child=0
+    trap 'kill -TERM "$child" 2>/dev/null; for _ in $(seq 1 40); do kill -0 "$child" 2>/dev/null || exit 0; sleep 0.1; done; kill -KILL "$child" 2>/dev/null; exit 0' TERM INT
+    while true; do
+        "$@" &
+        child=$!
+        wait "$child" || true
+        sleep 2
+    done
+}
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 pid_alive() { [ -f "$1" ] && kill -0 "$(head -n1 "$1")" 2>/dev/null; }
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -77,6 +94,18 @@ use_env() {
             CD3P_ENV=bench; CD3P_SITE_ID=cd3p-bench; CD3P_WEB_PORT=$BENCH_WEB_PORT
             CD3P_CKAN_DB=cd3p_bench; CD3P_DATASTORE_DB=cd3p_bench_datastore; CD3P_SOLR_CORE=ckan; CD3P_REDIS_DB=2
             CD3P_DATA_DIR=$BENCH_DATA_DIR; TEMPLATE=development; TOKEN_FILE="$ETC/bench-token" ;;
+        scale)
+            # The catalog-at-scale benchmark (benchmarks/bench_scale.py, make bench-scale): 10,000
+            # generated datasets in CD3P, with a Solr core and Redis database of its own.
+            CD3P_ENV=scale; CD3P_SITE_ID=cd3p-scale; CD3P_WEB_PORT=${CD3P_SCALE_WEB_PORT:-5003}
+            CD3P_CKAN_DB=cd3p_scale; CD3P_DATASTORE_DB=cd3p_scale_datastore; CD3P_SOLR_CORE=ckan_scale; CD3P_REDIS_DB=7
+            CD3P_DATA_DIR=$DEV_DATA_DIR; TEMPLATE=development; TOKEN_FILE="$ETC/scale-token" ;;
+        plain)
+            # The same catalog in CKAN with ckanext-scheming alone, no cd3p plugin (config/ckan/plain.ini.in;
+            # its schemas, copies of ours with plain scheming validators, are written by setup).
+            CD3P_ENV=plain; CD3P_SITE_ID=ckan-plain; CD3P_WEB_PORT=${CD3P_PLAIN_WEB_PORT:-5004}
+            CD3P_CKAN_DB=cd3p_plain; CD3P_DATASTORE_DB=cd3p_plain_datastore; CD3P_SOLR_CORE=ckan_plain; CD3P_REDIS_DB=8
+            CD3P_DATA_DIR=$DEV_DATA_DIR; TEMPLATE=plain; TOKEN_FILE="$ETC/plain-token" ;;
         *) die "unknown environment '$1' (use development, test, test-gwN or bench)" ;;
     esac
     INI="$ETC/$CD3P_ENV.ini"
@@ -101,14 +130,15 @@ load_secrets() {
 
 VARS='${CD3P_WEB_PORT} ${CD3P_SITE_ID} ${CD3P_SECRET} ${CD3P_DB_PASSWORD} ${CD3P_DS_RO_PASSWORD} ${CD3P_PG_PORT}
 ${CD3P_CKAN_DB} ${CD3P_DATASTORE_DB} ${CD3P_SOLR_PORT} ${CD3P_SOLR_CORE} ${CD3P_REDIS_PORT} ${CD3P_REDIS_DB}
-${CD3P_VAR} ${CD3P_ENV} ${CD3P_XLOADER_TOKEN} ${CD3P_DATA_DIR} ${CD3P_TILE_URL} ${CD3P_TILE_ATTRIBUTION}'
+${CD3P_VAR} ${CD3P_ENV} ${CD3P_XLOADER_TOKEN} ${CD3P_DATA_DIR} ${CD3P_TILE_URL} ${CD3P_TILE_ATTRIBUTION}
+${CD3P_SCHEDULER_INTERVAL} ${CD3P_RECOVERY_PERIOD}'
 
 # test.ini inherits development.ini, so both are always rendered, each with its own names;
 # bench.ini (a copy of development.ini with the bench names) only when bench is the environment.
 render() {
     umask 077
     local env envs="development test"
-    case "${CD3P_ENV:-}" in bench|test-gw*) envs="$envs $CD3P_ENV" ;; esac
+    case "${CD3P_ENV:-}" in bench|test-gw*|scale|plain) envs="$envs $CD3P_ENV" ;; esac
     for env in $envs; do
         ( use_env "$env"
           CD3P_XLOADER_TOKEN=$(cat "$TOKEN_FILE" 2>/dev/null || echo NOT_SET)
@@ -151,6 +181,11 @@ SQL
 setup() {
     use_env "$1"; load_secrets; render
     [ -n "${ROLES_DONE:-}" ] || ensure_roles
+    # plain CKAN cannot load our schemas (cd3p validators): it reads copies with scheming's own.
+    if [ "$CD3P_ENV" = plain ]; then
+        "$CD3P_VENV/bin/python" "$CD3P_ROOT/benchmarks/gen_catalog.py" plain-schemas "$CD3P_VAR/bench-scale/plain" \
+            || die "plain: could not write its schemas into $CD3P_VAR/bench-scale/plain"
+    fi
     ensure_databases
     local stamp="$CD3P_VAR/run/.migrated-$CD3P_ENV" want
     # Migrate again only when CKAN or one of our migrations changed.
@@ -188,15 +223,19 @@ start() {
     if pid_alive "$wpid"; then
         say "worker[$CD3P_ENV]: already running"
     else
-        nohup "$CKAN" -c "$INI" jobs worker default >>"$LOG/worker-$CD3P_ENV.log" 2>&1 &
+        # Kept running: RQ's worker exits when Redis goes away, and is started again (every 2 s) until
+        # Redis is back, as docker/'s restart policy does for the worker container.
+        nohup bash -c "$(declare -f keep_running); keep_running \"\$@\"" worker \
+            "$CKAN" -c "$INI" jobs worker default >>"$LOG/worker-$CD3P_ENV.log" 2>&1 &
         echo $! >"$wpid"
         say "worker[$CD3P_ENV]: started (log: $LOG/worker-$CD3P_ENV.log)"
     fi
     # The scheduler queues the periodic jobs (the daily freshness job) on the worker. Only the
     # development portal runs one: in the test environments a job queued at any moment would run
-    # into the tests (they run its tick themselves: tests/feeds/test_scheduler.py).
+    # into the tests (they run its tick themselves: tests/feeds/test_scheduler.py). CD3P_SCHEDULER=1
+    # starts one for any environment (the failure tests' own set of services: tests/resilience/).
     local spid="$RUN/scheduler-$CD3P_ENV.pid"
-    if [ "$CD3P_ENV" = development ]; then
+    if [ "$CD3P_ENV" = development ] || [ "${CD3P_SCHEDULER:-0}" = 1 ]; then
         if pid_alive "$spid"; then
             say "scheduler[$CD3P_ENV]: already running"
         else

@@ -5,6 +5,9 @@
 #   scripts/services.sh up       install missing Debian packages, start everything, wait until healthy
 #   scripts/services.sh down     stop what this script started (and nothing else)
 #   scripts/services.sh status   exit 0 when every service answers
+#   scripts/services.sh start|stop|restart postgres|redis|solr
+#                                one service (the failure tests stop and restart each under the
+#                                portal: tests/resilience/)
 #
 # Idempotent: running `up` twice leaves one of each service running. Each service gets its own
 # data directory, pid file and log under $CD3P_VAR, so stopping never touches a system instance.
@@ -135,10 +138,24 @@ case "${1:-}" in
         "$CD3P_ROOT/scripts/solr.sh" status || rc=1
         exit $rc
         ;;
+    start|stop|restart)
+        cmd=$1; service=${2:-}
+        case "$service" in
+            postgres) up=pg_up; down=pg_down ;;
+            redis) up=redis_up; down=redis_down ;;
+            solr) up='"$CD3P_ROOT/scripts/solr.sh" start'; down='"$CD3P_ROOT/scripts/solr.sh" stop' ;;
+            *) echo "usage: $0 $cmd postgres|redis|solr" >&2; exit 2 ;;
+        esac
+        case "$cmd" in
+            start) eval "$up" ;;
+            stop) eval "$down" ;;
+            restart) eval "$down"; eval "$up" ;;
+        esac
+        ;;
     psql)
         shift; exec psql -h "$PGSOCK" -p "$CD3P_PG_PORT" -U postgres "$@"
         ;;
     *)
-        echo "usage: $0 up|down|status|packages|psql [args]" >&2; exit 2
+        echo "usage: $0 up|down|status|packages|psql [args]|start|stop|restart SERVICE" >&2; exit 2
         ;;
 esac

@@ -11,6 +11,7 @@
 #   CD3P_TEST_WORKERS         2                     (parallel test processes, each with its core)
 #   CD3P_SOLR_CORES           "ckan ckan_test ckan_test_gw0 ckan_test_gw1"
 #   CD3P_SOLR_JAVA_OPTS       "-Xms128m -Xmx512m"
+#   CD3P_SOLR_BUILD_DIR       $CD3P_VAR/solr/launcher (the launcher's build)
 #   CD3P_SOLR_START_TIMEOUT   90                    (seconds to wait for all cores to ping OK)
 #
 # All subcommands are idempotent and may be run from any directory.
@@ -20,9 +21,10 @@ CD3P_ROOT="${CD3P_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 CD3P_VAR="${CD3P_VAR:-$CD3P_ROOT/var}"
 CD3P_SOLR_PORT="${CD3P_SOLR_PORT:-8983}"
 CD3P_TEST_WORKERS="${CD3P_TEST_WORKERS:-2}"
-# The development core, the test core, and one core per parallel test process (make test).
+# The development core, the test core, the scale benchmark's cores (ckan_scale: CD3P; ckan_plain:
+# CKAN with ckanext-scheming alone; make bench-scale), and one core per parallel test process (make test).
 default_cores() {
-  local cores="ckan ckan_test" i
+  local cores="ckan ckan_test ckan_scale ckan_plain" i
   for ((i = 0; i < CD3P_TEST_WORKERS; i++)); do cores="$cores ckan_test_gw$i"; done
   echo "$cores"
 }
@@ -33,7 +35,9 @@ CD3P_SOLR_START_TIMEOUT="${CD3P_SOLR_START_TIMEOUT:-90}"
 SRC_DIR="$CD3P_ROOT/config/solr"
 LAUNCHER_DIR="$SRC_DIR/launcher"
 CONFIGSET_DIR="$SRC_DIR/configsets/ckan/conf"
-BUILD_DIR="$CD3P_VAR/solr/launcher"
+# The launcher's build: one per machine is enough (a second set of services, such as the failure
+# tests', shares the first one's through CD3P_SOLR_BUILD_DIR).
+BUILD_DIR="${CD3P_SOLR_BUILD_DIR:-$CD3P_VAR/solr/launcher}"
 SOLR_HOME="$CD3P_VAR/solr/home"
 SOLR_DATA="$CD3P_VAR/solr/data"
 LOG_DIR="$CD3P_VAR/log"

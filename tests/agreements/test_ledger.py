@@ -336,6 +336,7 @@ def test_migration_downgrades_and_upgrades(migrate_db_for: Any) -> None:
         "cd3p_data_change",
         "cd3p_feed",
         "cd3p_feed_fetch",
+        "cd3p_index_pending",
     }
     assert partners.active_agreement()["state"] == "active"  # usable again
 

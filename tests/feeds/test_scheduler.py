@@ -45,7 +45,7 @@ def _overdue_dataset() -> dict[str, Any]:
 @pytest.mark.usefixtures("no_runs")
 def test_the_daily_job_is_queued_once_a_day_and_the_worker_runs_it(agreement: dict[str, Any]) -> None:
     dataset = _overdue_dataset()
-    assert scheduler.tick() == ["freshness", "feeds"]
+    assert scheduler.tick() == ["freshness", "feeds", "recovery"]
     assert scheduler.tick() == []  # within the period: nothing again
 
     def told() -> str | None:
@@ -68,5 +68,5 @@ def test_the_command_runs_as_its_own_process(request: pytest.FixtureRequest) -> 
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "scheduler: queued freshness\nscheduler: queued feeds" in done.stdout
+    assert "scheduler: queued freshness\nscheduler: queued feeds\nscheduler: queued recovery" in done.stdout
     assert scheduler.tick() == []

@@ -66,6 +66,8 @@ analysis_timeout_ms: Callable[[], int] = _option("ckanext.cd3p.analysis.timeout_
 
 # The scheduler (``ckan cd3p scheduler``): seconds between its looks at what is due.
 scheduler_interval: Callable[[], int] = _option("ckanext.cd3p.scheduler.interval")
+# Resilience: seconds between runs of the recovery job (resilience/recovery.py).
+recovery_period: Callable[[], int] = _option("ckanext.cd3p.recovery.period")
 
 # Feeds: hosts or networks a feed may fetch from although they are not public (the refusal of
 # loopback, private and link-local addresses is in common/fetch.py).

@@ -37,6 +37,7 @@ from ckanext.cd3p.feeds import pull
 from ckanext.cd3p.impact import outcomes
 from ckanext.cd3p.ingestion import checks
 from ckanext.cd3p.requests import fulfilment, grants
+from ckanext.cd3p.resilience import index
 from ckanext.xloader.interfaces import IXloader
 
 FEATURES = (
@@ -50,6 +51,7 @@ FEATURES = (
     "analysis",
     "feeds",
     "dcatus",
+    "resilience",
 )
 
 # A user's permission labels, remembered for the request (see get_user_dataset_labels).
@@ -169,8 +171,10 @@ class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels, DefaultTranslation)
         if isinstance(entity, model.Group):
             search.forget_organization_sectors()
 
-    # IPackageController (catalog)
+    # IPackageController (resilience: while Solr does not answer, the dataset is kept for indexing
+    # later and CKAN's commit goes on; catalog: the facet fields, the steward out of the index)
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        index.defer_when_unreachable(pkg_dict)
         visibility.unindex_steward(pkg_dict)
         return search.index_fields(pkg_dict)
 

@@ -25,6 +25,7 @@ from ckan.plugins import toolkit as tk
 from ckanext.cd3p import config
 from ckanext.cd3p.common.model import utcnow
 from ckanext.cd3p.feeds import daily, pull
+from ckanext.cd3p.resilience import recovery
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +42,26 @@ def feeds_job() -> int:
     return pull.queue_due()
 
 
+def recovery_job() -> dict[str, int]:
+    """Datasets written while Solr was down indexed, lost checks started again (resilience/)."""
+    return recovery.run()
+
+
 @dataclass(frozen=True)
 class Task:
     name: str
-    period: dt.timedelta
+    period: dt.timedelta | Callable[[], dt.timedelta]  # a callable: read from the settings each tick
     job: Callable[[], Any]
+
+    def seconds(self) -> int:
+        period = self.period if isinstance(self.period, dt.timedelta) else self.period()
+        return max(1, int(period.total_seconds()))
 
 
 TASKS: tuple[Task, ...] = (
     Task("freshness", dt.timedelta(days=1), freshness_job),
     Task("feeds", dt.timedelta(minutes=5), feeds_job),  # an hourly feed is at most 5 minutes late
+    Task("recovery", lambda: dt.timedelta(seconds=config.recovery_period()), recovery_job),
 )
 
 
@@ -60,7 +71,7 @@ def tick(tasks: tuple[Task, ...] = TASKS, now: dt.datetime | None = None) -> lis
     moment = (now or utcnow()).isoformat()
     queued = []
     for task in tasks:
-        if redis.set(KEY_PREFIX + task.name, moment, nx=True, ex=int(task.period.total_seconds())):
+        if redis.set(KEY_PREFIX + task.name, moment, nx=True, ex=task.seconds()):
             tk.enqueue_job(task.job, title=f"cd3p scheduled: {task.name}")
             queued.append(task.name)
     return queued

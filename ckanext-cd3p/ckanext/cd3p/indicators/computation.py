@@ -39,6 +39,7 @@ from ckan.types import Context
 from ckanext.cd3p.common import geography, privacy
 from ckanext.cd3p.common.memo import request_memo
 from ckanext.cd3p.indicators import cache, registry
+from ckanext.cd3p.resilience.index import SearchUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -70,15 +71,18 @@ def _lookup(context: Context, sources: Iterable[registry.Source]) -> dict[str, A
     if not wanted:
         return found
     names = sorted({s.dataset for s in wanted})
-    result = tk.get_action("package_search")(
-        dict(context),
-        {
-            "fq": "name:(" + " OR ".join(json.dumps(n) for n in names) + ")",
-            "include_private": True,
-            "rows": len(names),
-        },
-    )
-    datasets = {d["name"]: d for d in result["results"]}
+    try:
+        result = tk.get_action("package_search")(
+            dict(context),
+            {
+                "fq": "name:(" + " OR ".join(json.dumps(n) for n in names) + ")",
+                "include_private": True,
+                "rows": len(names),
+            },
+        )
+        datasets = {d["name"]: d for d in result["results"]}
+    except SearchUnavailable:  # Solr away: each dataset is asked for by package_show instead
+        datasets = {}
     for source in wanted:
         found[source.id] = _resolve(context, source, datasets.get(source.dataset))
     return found

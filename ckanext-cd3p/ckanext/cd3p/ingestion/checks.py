@@ -29,6 +29,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -36,8 +37,11 @@ from typing import IO, Any, Protocol
 import sqlalchemy as sa
 from ckan import authz, model
 from ckan.lib import uploader
+from ckan.lib.redis import connect_to_redis
 from ckan.plugins import toolkit as tk
 from ckan.types import Context
+from redis.exceptions import RedisError
+from rq.job import Job
 
 from ckanext.cd3p import config as cd3p_config
 from ckanext.cd3p.common import fetch, privacy
@@ -178,7 +182,11 @@ def under_way(check: ResourceCheck) -> bool:
     load = (check.report or {}).get("load")
     if load:  # its heartbeat tells, from the copy made while checking on
         return loading.state(load).get("state") == "running"
-    return check.state == "pending" and utcnow() - check.created < PENDING_TIMEOUT
+    if check.state != "pending":
+        return False
+    if check.heartbeat is not None:  # started: alive while it beats
+        return utcnow() - check.heartbeat <= loading.stale_after()
+    return utcnow() - check.created < PENDING_TIMEOUT
 
 
 def _close_lost(check: ResourceCheck) -> None:
@@ -195,15 +203,134 @@ def _close_lost(check: ResourceCheck) -> None:
         check.report = {**check.report, "load": loading.state(load)}
 
 
+def job_id(check_id: str) -> str:
+    """The id of a check's job in the queue, by which the recovery job asks whether it is there."""
+    return f"cd3p-check-{check_id}"
+
+
 def enqueue(resource_id: str, check_id: str) -> None:
-    """Queues the check and load, and tells xloader's task status that a load is pending."""
+    """Queues the check and load, and tells xloader's task status that a load is pending. When the
+    queue (Redis) cannot be reached, the check stays pending, with its file stored: the recovery job
+    (``resilience/recovery.py``) queues it once Redis is back (see :func:`recover_lost`)."""
     loading.mark_task(resource_id, check_id, "pending")
-    tk.enqueue_job(
-        run,
-        [resource_id, check_id],
-        title=f"cd3p check and load: resource {resource_id}",
-        rq_kwargs={"timeout": JOB_TIMEOUT},
+    try:
+        tk.enqueue_job(
+            run,
+            [resource_id, check_id],
+            title=f"cd3p check and load: resource {resource_id}",
+            rq_kwargs={"timeout": JOB_TIMEOUT, "job_id": job_id(check_id)},
+        )
+    except RedisError:
+        log.warning(
+            "cd3p: the job queue is unavailable; the check of %s waits for it", resource_id, exc_info=True
+        )
+
+
+# A check is started again this many times at most after its worker died under it.
+MAX_ATTEMPTS = 3
+# A pending check is left this long for its job to be queued (the request that made it queues it).
+QUEUE_GRACE = dt.timedelta(seconds=5)
+WAITING = ("queued", "started", "deferred", "scheduled")
+
+
+def _in_queue(check_ids: Sequence[str]) -> set[str]:
+    """Which of these checks have a job waiting or running in the queue (Redis)."""
+    redis = connect_to_redis()
+    found = set()
+    for check_id, job in zip(
+        check_ids, Job.fetch_many([job_id(c) for c in check_ids], connection=redis), strict=False
+    ):
+        if job is not None and job.get_status(refresh=False) in WAITING:
+            found.add(check_id)
+    return found
+
+
+def lost(now: dt.datetime | None = None) -> list[ResourceCheck]:
+    """Checks and loads no worker is doing or will do: started (a pending check, or a passed one
+    whose load is running) but not heard from for ``ckanext.cd3p.load.stale_after`` seconds, their
+    worker having died (killed, out of memory, its database connection cut by a restart, the
+    machine restarted); or never started and not in the queue (queued while Redis was down, or lost
+    with a Redis that restarted empty). Raises Redis's error when Redis cannot be reached."""
+    now = now or utcnow()
+    loading_now = sa.and_(
+        ResourceCheck.state == "passed", ResourceCheck.report["load"]["state"].astext == "running"
     )
+    rows = (
+        model.Session.query(ResourceCheck)
+        .filter(
+            ResourceCheck.created < now - QUEUE_GRACE,
+            sa.or_(ResourceCheck.state == "pending", loading_now),
+        )
+        .order_by(ResourceCheck.created)
+        .all()
+    )
+    died = [r for r in rows if r.heartbeat is not None and now - r.heartbeat > loading.stale_after()]
+    unstarted = [r for r in rows if r.heartbeat is None and r.state == "pending"]
+    queued = _in_queue([r.id for r in unstarted]) if unstarted else set()
+    return died + [r for r in unstarted if r.id not in queued]
+
+
+def recover_lost(now: dt.datetime | None = None) -> list[str]:
+    """Starts each lost check or load again (:func:`lost`), from its check, up to
+    :data:`MAX_ATTEMPTS` times; one lost more often fails with the reason. A load that died was
+    rolled back by PostgreSQL with its connection: the table is as it was. The resource ids whose
+    check was started again."""
+    restarted = []
+    for check in lost(now):
+        attempts = int((check.report or {}).get("attempts") or 1)
+        if check.heartbeat is not None and attempts >= MAX_ATTEMPTS:
+            error = tk._(
+                "The check was started {n} times and its worker stopped each time (the file may "
+                "be too large for it). Check the file again to retry."
+            ).format(n=attempts)
+            report = {**(check.report or {}), "error": error}
+            if "load" in report:
+                report["load"] = loading.state(report["load"], now)
+            _finish(check, "failed", report)
+            loading.mark_task(check.resource_id, check.id, "error", error)
+            continue
+        if check.heartbeat is not None:  # it had started: this is another attempt, from the check
+            check.state = "pending"
+            check.report = {"attempts": attempts + 1}
+            check.finished = None
+        check.heartbeat = None
+        model.Session.commit()
+        log.warning("cd3p: the check of resource %s was lost; it is started again", check.resource_id)
+        enqueue(check.resource_id, check.id)
+        restarted.append(check.resource_id)
+    return restarted
+
+
+@contextlib.contextmanager
+def beating(check_id: str) -> Iterator[None]:
+    """Writes the check's heartbeat now, then every fifth of ``stale_after`` (at least every second)
+    from a thread of its own, on a connection of its own, until the job ends."""
+    interval = max(1.0, loading.stale_after().total_seconds() / 5)
+    stop = threading.Event()
+
+    def beat() -> None:
+        with model.meta.engine.begin() as conn:
+            conn.execute(
+                sa.update(ResourceCheck.__table__)
+                .where(ResourceCheck.__table__.c.id == check_id)
+                .values(heartbeat=sa.func.now())
+            )
+
+    def keep_beating() -> None:
+        while not stop.wait(interval):
+            try:
+                beat()
+            except Exception:  # the database restarting: the next beat tries again
+                log.warning("cd3p: heartbeat of check %s not written", check_id, exc_info=True)
+
+    beat()
+    thread = threading.Thread(target=keep_beating, name=f"cd3p-heartbeat-{check_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def start(resource_id: str) -> ResourceCheck:
@@ -344,6 +471,18 @@ def run(resource_id: str, check_id: str, fetched: str | None = None) -> str:
     released = check.state == "passed" and "released_by" in check.report and "load" not in check.report
     if check.state != "pending" and not released:
         return check.state
+    with beating(check_id):
+        return _run(check, resource_id, check_id, context, released, fetched)
+
+
+def _run(
+    check: ResourceCheck,
+    resource_id: str,
+    check_id: str,
+    context: Context,
+    released: bool,
+    fetched: str | None,
+) -> str:
     try:
         resource = tk.get_action("resource_show")(dict(context), {"id": resource_id})
         dataset = tk.get_action("package_show")(dict(context), {"id": resource["package_id"]})
@@ -361,6 +500,8 @@ def run(resource_id: str, check_id: str, fetched: str | None = None) -> str:
         )
     fmt = _fmt(resource)
     report: dict[str, Any] = {"file": resource.get("url", "").rsplit("/", 1)[-1], "format": fmt}
+    if (check.report or {}).get("attempts"):  # started again after its worker died (recover_lost)
+        report["attempts"] = check.report["attempts"]
     started = utcnow()
     tables: list[screening.Table] = []
     extra = table_checks(resource, dataset, fmt)

@@ -25,3 +25,6 @@ class ResourceCheck(model.Base, model.Dictizable):
     report = sa.Column(JSONB, nullable=False, default=dict)
     created = sa.Column(sa.DateTime(timezone=True), nullable=False, default=model.utcnow)
     finished = sa.Column(sa.DateTime(timezone=True))
+    # Written every few seconds by the check job while it runs (ingestion/checks.py): a pending
+    # check whose heartbeat stopped lost its worker, and the recovery job starts it again.
+    heartbeat = sa.Column(sa.DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""Template helpers of resilience: none yet (its page takes its message from the view)."""
