@@ -31,9 +31,15 @@ BENCH_OUT ?= $(VAR)/bench
 # The impact benchmark (benchmarks/bench_impact.py): requests per measurement, and a bound on its run.
 BENCH_IMPACT_REPEAT ?= 20
 BENCH_IMPACT_TIMEOUT ?= 1800
+# The catalog at scale (benchmarks/bench_scale.py): 10,000 generated datasets in CD3P (environment
+# `scale`) and in plain CKAN with ckanext-scheming (`plain`); calls per measurement, and a bound on
+# the whole run (the first run also generates both catalogs, about half an hour on this machine).
+BENCH_SCALE_REPEAT ?= 50
+BENCH_SCALE_TIMEOUT ?= 3600
 export CD3P_BENCH_DATA_DIR := $(abspath $(BENCH_CITY))
 
-.PHONY: help run test install i18n services stop status lint bench bench-indicators bench-impact bench-query
+.PHONY: help run test install i18n services stop status lint bench bench-indicators bench-impact bench-query \
+        bench-scale bench-scale-cores bench-http
 
 help:
 	@echo "make run     start everything and serve the portal on http://127.0.0.1:5000"
@@ -47,6 +53,10 @@ help:
 	@echo "make bench-indicators   only the indicator part of make bench"
 	@echo "make bench-impact       only the programme-impact part of make bench"
 	@echo "make bench-query        only the analysis part of make bench (a query over 1,000,000 rows vs SQL)"
+	@echo "make bench-scale        only the catalog at scale: 10,000 datasets in 100 organizations, CD3P vs plain"
+	@echo "                        CKAN (search, show, write, index rebuild; SQL statements per call)"
+	@echo "make bench-http         only the load run: 20 visitors for 120 s, CD3P (10,000 datasets) vs plain CKAN,"
+	@echo "                        each on uWSGI as docker/ serves it (req/s, p50/p95/p99 per endpoint, errors)"
 	@echo "make lint    ruff"
 	@echo "make i18n    extract the messages again and merge them into the Spanish and Arabic catalogs"
 
@@ -100,8 +110,8 @@ status:
 	-scripts/portal.sh status
 
 # Upload-to-DataStore time against raw COPY of the same files, on the development portal; the
-# agreement gate; then the indicator benchmark.
-bench: services
+# agreement gate; then the indicator benchmark. (bench-scale-cores first: see bench-scale.)
+bench: bench-scale-cores services
 	scripts/portal.sh setup development
 	scripts/portal.sh start development
 	$(BIN)/python benchmarks/bench_load.py
@@ -112,6 +122,8 @@ bench: services
 	@$(MAKE) --no-print-directory bench-indicators
 	@$(MAKE) --no-print-directory bench-impact
 	@$(MAKE) --no-print-directory bench-query
+	@$(MAKE) --no-print-directory bench-scale
+	@$(MAKE) --no-print-directory bench-http
 
 # The indicator API and pages on the development portal (demo data), then on a generated city of
 # $(BENCH_TRACTS) tracts: generated once into $(BENCH_CITY), loaded into the bench environment's own
@@ -157,6 +169,50 @@ bench-query: services
 	    && timeout $(BENCH_IMPACT_TIMEOUT) $(BIN)/python benchmarks/bench_query.py \
 	        --repeat $(BENCH_IMPACT_REPEAT) --json $(BENCH_OUT)/query-bench.json; \
 	rc=$$?; scripts/portal.sh stop bench; exit $$rc
+
+# The catalog at scale (issue 20): a generated catalog of 10,000 datasets in 100 organizations, made
+# once in the `scale` (CD3P) and `plain` (CKAN with ckanext-scheming alone) environments and only
+# checked on later runs (benchmarks/gen_catalog.py); then, in one process per site, in process (no web
+# server or worker is started), package_search, package_show and package_patch as anonymous, a
+# member and a sysadmin, and a full search-index rebuild of each; ours/plain against the issue's
+# targets, SQL statements per call; the table is printed and kept in $(BENCH_OUT)/scale.json.
+# bench-scale-cores adds the two Solr cores to a Solr already running without them (core admin API):
+# scripts/solr.sh start would otherwise restart Solr, under whatever tests use it.
+bench-scale-cores: install
+	$(BIN)/python benchmarks/bench_scale.py cores
+
+bench-scale: bench-scale-cores services
+	scripts/portal.sh setup scale plain
+	timeout $(BENCH_SCALE_TIMEOUT) $(BIN)/python benchmarks/bench_scale.py --repeat $(BENCH_SCALE_REPEAT) \
+	    --json $(BENCH_OUT)/scale.json
+
+# The portal under load (issue 20): the `scale` environment (CD3P: the 10,000 generated datasets of
+# bench-scale, and the Detroit demo data for the equity pages) and the `plain` one (the same catalog in
+# CKAN with ckanext-scheming alone), each served as production serves it (uWSGI, the image's 2
+# processes: config/uwsgi/cd3p.ini); Locust (its own virtualenv, $(LOCUST_VENV)) runs BENCH_HTTP_USERS
+# visitors for BENCH_HTTP_SECONDS against each in turn, from this machine to 127.0.0.1 only. Requests
+# per second, p50/p95/p99 per endpoint and the errors are printed and kept in $(BENCH_OUT)/http.json;
+# the web servers and workers are stopped at the end.
+BENCH_HTTP_USERS ?= 20
+BENCH_HTTP_SECONDS ?= 120
+LOCUST_VENV ?= $(VAR)/locust
+
+$(LOCUST_VENV)/.installed: benchmarks/requirements-locust.txt
+	@[ -x $(LOCUST_VENV)/bin/python ] || $(PYTHON) -m venv $(LOCUST_VENV)
+	$(LOCUST_VENV)/bin/pip install -q -r benchmarks/requirements-locust.txt
+	@touch $@
+
+bench-http: bench-scale-cores services $(LOCUST_VENV)/.installed
+	scripts/portal.sh setup scale plain
+	$(BIN)/python benchmarks/bench_scale.py generate
+	scripts/portal.sh restart scale \
+	    && scripts/portal.sh restart plain \
+	    && $(BIN)/ckan -c $(VAR)/etc/scale.ini cd3p demo load \
+	    && timeout $$(( 2 * $(BENCH_HTTP_SECONDS) + 600 )) $(BIN)/python benchmarks/bench_http.py \
+	        --target cd3p=http://127.0.0.1:5003 --target plain=http://127.0.0.1:5004 \
+	        --users $(BENCH_HTTP_USERS) --seconds $(BENCH_HTTP_SECONDS) --locust $(LOCUST_VENV)/bin/locust \
+	        --json $(BENCH_OUT)/http.json; \
+	rc=$$?; scripts/portal.sh stop scale; scripts/portal.sh stop plain; exit $$rc
 
 lint: install
 	$(BIN)/ruff check ckanext-cd3p tests benchmarks docker

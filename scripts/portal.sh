@@ -199,7 +199,7 @@ setup() {
             || die "ckan: datastore set-permissions failed (log: $LOG/migrate-$CD3P_ENV.log)"
         echo "$want" >"$stamp"
     fi
-    case "$CD3P_ENV" in development|bench) ensure_admin ;; esac
+    case "$CD3P_ENV" in development|bench|scale) ensure_admin ;; esac
 }
 
 # The sysadmin a person logs in with, and the API token the xloader worker uses ($TOKEN_FILE).
