@@ -152,7 +152,7 @@ def test_redis_down_pages_answer_and_an_upload_is_checked_once_it_is_back(portal
 
 def test_a_worker_killed_while_checking_is_replaced_and_the_check_started_again(portal: Failover) -> None:
     package = dataset(portal, "Checked when its worker died")
-    rows = 1_000_000  # a check of a few seconds (1.2 s for 300,000 rows here)
+    rows = 600_000  # a check of a few seconds (1.2 s for 300,000 rows on an idle machine)
     resource = upload(portal, package, tract_file(rows))
     wait(lambda: check(portal, resource).get("heartbeat"), RECOVERY, "the check started")
     assert check(portal, resource)["state"] == "pending"  # still checking
@@ -169,7 +169,7 @@ def test_postgres_restarted_the_portal_reconnects_and_an_interrupted_load_is_ret
     portal: Failover,
 ) -> None:
     package = dataset(portal, "Loaded when PostgreSQL restarted")
-    rows = 1_000_000
+    rows = 600_000
     resource = upload(portal, package, tract_file(rows))
 
     def loading() -> bool:
