@@ -9,6 +9,7 @@ checked in chained auth functions, so sysadmins, the xloader worker (a sysadmin 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +20,11 @@ from ckan.types import AuthResult, Context
 from ckanext.cd3p.agreements import ledger
 from ckanext.cd3p.agreements.model import Agreement
 from ckanext.cd3p.common import inputs
+from ckanext.cd3p.common.memo import forget_on_write, remembered
+
+# An organization's standing, remembered for the request (publishing_check) until it writes.
+STANDING_MEMO = "standing"
+forget_on_write(STANDING_MEMO)
 
 
 def _url(endpoint: str, **kw: Any) -> str:
@@ -150,7 +156,9 @@ def publishing_check(context: Context, result: AuthResult, org_ids: Iterable[str
         org = model.Group.get(org_id)
         if org is None or not org.is_organization:
             continue
-        standing = ledger.standing(org.id)
+        # Asked in every nested auth check of a write (3 per package_patch): once per request,
+        # until the request writes something (the signature may be what it writes).
+        standing = remembered(STANDING_MEMO, org.id, functools.partial(ledger.standing, org.id))
         if standing.current:
             continue
         if result.get("success") or authz.has_user_permission_for_group_or_org(
