@@ -66,6 +66,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ckanext.cd3p.common.geography import Place, places_in
+
 ROOT = Path(__file__).resolve().parents[1]
 FORMAT = 1  # bump when the generated catalog changes shape
 PREFIX = "scale"
@@ -186,13 +188,6 @@ def _sample(rng: random.Random, weights: dict[str, int], low: int, high: int) ->
     return [k for k in weights if k in found]
 
 
-@dataclass(frozen=True)
-class Place:
-    code: str
-    label: str
-    geometry: dict[str, Any]
-
-
 def data_dir() -> Path:
     """The boundary files' folder: ``CD3P_DATA_DIR`` (scripts/portal.sh exports it), else the
     Detroit reference data beside the project."""
@@ -202,23 +197,9 @@ def data_dir() -> Path:
 
 
 def places(folder: Path) -> dict[str, Place]:
-    """The places our geographic coverage offers (ckanext.cd3p.common.geography.places()), read from
-    the same files: the city, its council districts, its neighbourhoods."""
-
-    from ckanext.cd3p.common.geography import neighborhood_code
-
-    def features(name: str) -> list[dict[str, Any]]:
-        return json.loads((folder / "boundaries" / name).read_text())["features"]
-
-    found = {"city": Place("city", "Whole city of Detroit", features("city_boundary.geojson")[0]["geometry"])}
-    for f in sorted(features("council_districts.geojson"), key=lambda f: int(f["properties"]["district"])):
-        n = int(f["properties"]["district"])
-        found[f"district-{n}"] = Place(f"district-{n}", f"Council District {n}", f["geometry"])
-    for f in sorted(features("neighborhoods.geojson"), key=lambda f: f["properties"]["name"]):
-        name = f["properties"]["name"]
-        code = neighborhood_code(name)
-        found[code] = Place(code, f"Neighborhood: {name}", f["geometry"])
-    return found
+    """The places our geographic coverage offers, read from the folder's boundary files by the
+    plugin's own reader (ckanext.cd3p.common.geography)."""
+    return places_in(folder)
 
 
 def _bbox(geometry: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ckanext.cd3p import config as cd3p_config
@@ -31,21 +32,28 @@ def neighborhood_code(name: str) -> str:
     return "neighborhood-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def _features(filename: str) -> list[dict[str, Any]]:
-    path = cd3p_config.data_dir() / "boundaries" / filename
+def _features(filename: str, folder: Path | None = None) -> list[dict[str, Any]]:
+    path = (folder or cd3p_config.data_dir()) / "boundaries" / filename
     return json.loads(path.read_text())["features"]
 
 
 @functools.lru_cache(maxsize=1)
 def places() -> dict[str, Place]:
     """Every pickable place by code: the city, its 7 council districts, its 208 neighborhoods."""
+    return places_in(cd3p_config.data_dir())
+
+
+def places_in(folder: Path) -> dict[str, Place]:
+    """:func:`places`, read from the boundary files of a data folder (a benchmark's, without CKAN's
+    settings), every time."""
     found: dict[str, Place] = {}
-    city = _features("city_boundary.geojson")[0]
+    city = _features("city_boundary.geojson", folder)[0]
     found[WHOLE_CITY] = Place(WHOLE_CITY, "Whole city of Detroit", city["geometry"])
-    for f in sorted(_features("council_districts.geojson"), key=lambda f: int(f["properties"]["district"])):
+    districts = _features("council_districts.geojson", folder)
+    for f in sorted(districts, key=lambda f: int(f["properties"]["district"])):
         n = int(f["properties"]["district"])
         found[f"district-{n}"] = Place(f"district-{n}", f"Council District {n}", f["geometry"])
-    for f in sorted(_features("neighborhoods.geojson"), key=lambda f: f["properties"]["name"]):
+    for f in sorted(_features("neighborhoods.geojson", folder), key=lambda f: f["properties"]["name"]):
         name = f["properties"]["name"]
         code = neighborhood_code(name)
         found[code] = Place(code, f"Neighborhood: {name}", f["geometry"])
