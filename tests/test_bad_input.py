@@ -155,18 +155,24 @@ class Fingerprint:
 
     def __init__(self) -> None:
         tables = [*self.COUNTED, *(t.name for t in cd3p_model.tables())]
+        self.names = [*(f"rows of {t}" for t in tables), *self.STATES]
         self.query = sa.text(
             "SELECT " + ", ".join([*(f"(SELECT count(*) FROM {t})" for t in tables), *self.STATES])
         )
         self.ckan = model.meta.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         self.datastore = get_write_engine().connect().execution_options(isolation_level="AUTOCOMMIT")
 
-    def __call__(self) -> tuple[Any, ...]:
-        row = tuple(self.ckan.execute(self.query).one())
+    def __call__(self) -> dict[str, Any]:
+        row = self.ckan.execute(self.query).one()
         tables = self.datastore.execute(
             sa.text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
         ).scalar()
-        return (*row, tables)
+        return {**dict(zip(self.names, row, strict=True)), "DataStore tables": tables}
+
+    @staticmethod
+    def changed(before: dict[str, Any], after: dict[str, Any]) -> str:
+        """What differs, by name: a failure says which table a refused call touched."""
+        return ", ".join(f"{k}: {before[k]!r} -> {after[k]!r}" for k in before if before[k] != after[k])
 
     def close(self) -> None:
         self.ckan.close()
@@ -355,8 +361,11 @@ def test_every_action_answers_bad_input_with_a_clear_error(role: str, part: str)
                     wrong.append(
                         f"{name} {what}: the error names {sorted(_names(result, params))}, not {field}"
                     )
-                elif fingerprint() != before:
-                    wrong.append(f"{name} {what}: refused ({type(result).__name__}) but changed the database")
+                elif (after := fingerprint()) != before:
+                    wrong.append(
+                        f"{name} {what}: refused ({type(result).__name__}) but changed the database: "
+                        + Fingerprint.changed(before, after)
+                    )
         took[name] = time.perf_counter() - started
     fingerprint.close()
     slowest = ", ".join(f"{n} {t:.1f} s" for n, t in sorted(took.items(), key=lambda x: -x[1])[:5])
