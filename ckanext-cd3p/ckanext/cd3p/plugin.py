@@ -37,7 +37,7 @@ from ckanext.cd3p.feeds import pull
 from ckanext.cd3p.impact import outcomes
 from ckanext.cd3p.ingestion import checks
 from ckanext.cd3p.requests import fulfilment, grants
-from ckanext.cd3p.resilience import index
+from ckanext.cd3p.resilience import index, uploads
 from ckanext.xloader.interfaces import IXloader
 
 FEATURES = (
@@ -151,6 +151,7 @@ class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels, DefaultTranslation)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IOrganizationController, inherit=True)
+    p.implements(p.IUploader, inherit=True)
 
     # IConfigurer
     def update_config(self, config: CKANConfig) -> None:
@@ -218,6 +219,14 @@ class Cd3pPlugin(p.SingletonPlugin, DefaultPermissionLabels, DefaultTranslation)
 
         key = None if not user_obj or user_obj.is_anonymous else user_obj.id
         return list(remembered(LABELS_MEMO, key, labels))
+
+    # IUploader (resilience): a resource's file written in full before anything changes, so that a
+    # full or unwritable storage is a clear error that loses nothing; other uploads are core's
+    def get_resource_uploader(self, data_dict: dict[str, Any]) -> uploads.StagedUpload:
+        return uploads.StagedUpload(data_dict)
+
+    def get_uploader(self, upload_to: str, old_filename: str | None = None) -> None:
+        return None
 
     # IXloader: the check job screens, then loads in one transaction, in xloader's place (ingestion)
     def can_upload(self, resource_id: str) -> bool:
