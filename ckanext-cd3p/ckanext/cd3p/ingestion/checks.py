@@ -173,8 +173,55 @@ def can_load(resource_id: str) -> bool:
         check_id = row.id
     finally:
         session.close()
-    enqueue(resource_id, check_id)
+    after_commit(lambda: enqueue(resource_id, check_id))
     return False
+
+
+# xloader asks (can_load) while the request's change of the resource is being committed (CKAN's
+# IDomainObjectModification runs before the commit): the check job, queued at once, could read the
+# resource as it was before. It is queued once the commit is done (when the transaction has ended:
+# no SQL may run inside the commit's own event); a commit that fails leaves the check pending, and
+# the recovery job closes it. Our flag is set before CKAN's own listener runs.
+_COMMITTING = "cd3p_committing"
+_AFTER_COMMIT = "cd3p_after_commit"
+_COMMITTED = "cd3p_committed"
+
+
+@sa.event.listens_for(model.Session, "before_commit", insert=True)
+def _committing(session: Any) -> None:
+    session.info[_COMMITTING] = True
+
+
+@sa.event.listens_for(model.Session, "after_commit")
+def _committed(session: Any) -> None:
+    session.info.pop(_COMMITTING, None)
+    session.info[_COMMITTED] = session.info.pop(_AFTER_COMMIT, [])
+
+
+@sa.event.listens_for(model.Session, "after_rollback")
+def _rolled_back(session: Any) -> None:
+    for key in (_COMMITTING, _AFTER_COMMIT, _COMMITTED):
+        session.info.pop(key, None)
+
+
+@sa.event.listens_for(model.Session, "after_transaction_end")
+def _ended(session: Any, transaction: Any) -> None:
+    if transaction.parent is not None:
+        return
+    for action in session.info.pop(_COMMITTED, []):
+        try:
+            action()
+        except Exception:  # the change is committed: its check waits for the recovery job
+            log.exception("cd3p: could not queue a check after its commit")
+
+
+def after_commit(action: Callable[[], None]) -> None:
+    """Runs ``action`` once the commit under way has been done, or now when none is."""
+    session = model.Session()
+    if session.info.get(_COMMITTING):
+        session.info.setdefault(_AFTER_COMMIT, []).append(action)
+    else:
+        action()
 
 
 def under_way(check: ResourceCheck) -> bool:
