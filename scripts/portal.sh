@@ -226,7 +226,7 @@ start() {
         # Kept running: RQ's worker exits when Redis goes away, and is started again (every 2 s) until
         # Redis is back, as docker/'s restart policy does for the worker container.
         nohup bash -c "$(declare -f keep_running); keep_running \"\$@\"" worker \
-            "$CKAN" -c "$INI" jobs worker default >>"$LOG/worker-$CD3P_ENV.log" 2>&1 &
+            "$CKAN" -c "$INI" cd3p worker default >>"$LOG/worker-$CD3P_ENV.log" 2>&1 &
         echo $! >"$wpid"
         say "worker[$CD3P_ENV]: started (log: $LOG/worker-$CD3P_ENV.log)"
     fi

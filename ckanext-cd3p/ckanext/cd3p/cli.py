@@ -10,6 +10,7 @@ from ckan.plugins import toolkit as tk
 
 from ckanext.cd3p import config as cd3p_config
 from ckanext.cd3p.agreements.cli import agreement
+from ckanext.cd3p.common import worker as job_worker
 from ckanext.cd3p.demo import DemoLoader
 from ckanext.cd3p.feeds.cli import feeds, freshness, scheduler_command
 
@@ -25,6 +26,15 @@ cd3p.add_command(agreement)
 cd3p.add_command(freshness)
 cd3p.add_command(feeds)
 cd3p.add_command(scheduler_command)
+
+
+@cd3p.command("worker")
+@click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
+@click.argument("queues", nargs=-1)
+def worker(burst: bool, queues: tuple[str, ...]) -> None:
+    """The job worker, as `ckan jobs worker` but keeping CKAN's environment between jobs
+    (common/worker.py): each job starts without loading the plugins again."""
+    job_worker.work(list(queues), burst=burst)
 
 
 @cd3p.group()
