@@ -248,19 +248,72 @@ def _latest_signatures(org_ids: Iterable[str]) -> dict[str, LedgerEntry]:
     return {row.organization_id: row for row in rows}
 
 
+def _currency(
+    signed: str, active_id: str | None, activated: dt.datetime | None, now: dt.datetime
+) -> tuple[bool, bool, dt.datetime | None]:
+    """The rule of "current", one place: a signature of version ``signed`` is current when it is
+    for the active version, or stale (for an older one) and inside the grace period that began when
+    the active version was activated. (current, stale, the grace period's end)."""
+    if active_id is not None and signed == active_id:
+        return True, False, None
+    if active_id is not None and activated is not None:
+        grace_end = activated + dt.timedelta(days=config.grace_days())
+        return now < grace_end, True, grace_end
+    return False, True, None
+
+
 def _standing(org_id: str, sig: LedgerEntry | None, active: Agreement | None, now: dt.datetime) -> Standing:
     standing = Standing(organization_id=org_id, signature=sig, active=active)
     if sig is None:
         return standing
     standing.signed = True
-    if active is not None and sig.agreement_id == active.id:
-        standing.current = True
-        return standing
-    standing.stale = True
-    if active is not None and active.activated is not None:
-        standing.grace_end = active.activated + dt.timedelta(days=config.grace_days())
-        standing.current = now < standing.grace_end
+    standing.current, standing.stale, standing.grace_end = _currency(
+        sig.agreement_id, active.id if active else None, active.activated if active else None, now
+    )
     return standing
+
+
+@dataclasses.dataclass
+class TierFacts:
+    """What the partner tier reads from the ledger for one user: the active version, the versions
+    the user's organizations signed that are current, and the versions the user acknowledged."""
+
+    active_id: str | None
+    current_versions: set[str]
+    acknowledged: set[str]
+
+
+def tier_facts(user_id: str, org_ids: Iterable[str], now: dt.datetime | None = None) -> TierFacts:
+    """:class:`TierFacts` in one statement (the active agreement, each organization's newest
+    standing signature, the user's standing acknowledgements): the permission labels ask on every
+    request of a logged-in user."""
+    ids = list(org_ids)
+    now = now or utcnow()
+    active = sa.select(
+        sa.literal("active").label("kind"), Agreement.id.label("agreement_id"), Agreement.activated
+    ).where(Agreement.state == "active")
+    latest = (
+        sa.select(LedgerEntry.agreement_id)
+        .where(LedgerEntry.kind == "sign", LedgerEntry.organization_id.in_(ids), not_revoked())
+        .distinct(LedgerEntry.organization_id)
+        .order_by(LedgerEntry.organization_id, LedgerEntry.seq.desc())
+        .subquery()
+    )
+    signed = sa.select(sa.literal("signed"), latest.c.agreement_id, sa.null().cast(sa.DateTime))
+    acknowledged = sa.select(
+        sa.literal("acknowledged"), LedgerEntry.agreement_id, sa.null().cast(sa.DateTime)
+    ).where(
+        LedgerEntry.user_id == user_id,
+        LedgerEntry.kind.in_(("sign", "acknowledge")),
+        not_revoked(),
+    )
+    rows = Session.execute(sa.union_all(active, signed, acknowledged)).all()
+    active_row = next(((a, when) for kind, a, when in rows if kind == "active"), (None, None))
+    return TierFacts(
+        active_id=active_row[0],
+        current_versions={a for kind, a, _ in rows if kind == "signed" and _currency(a, *active_row, now)[0]},
+        acknowledged={a for kind, a, _ in rows if kind == "acknowledged"},
+    )
 
 
 def standing(org_id: str, now: dt.datetime | None = None) -> Standing:

@@ -45,14 +45,13 @@ def current_partner(user_id: str, org_ids: Iterable[str]) -> bool:
     ids = list(org_ids)
     if not ids:
         return False
-    standings = list(ledger.standings(ids).values())
-    versions = {s.signature.agreement_id for s in standings if s.current and s.signature}
+    facts = ledger.tier_facts(user_id, ids)  # one statement
+    versions = set(facts.current_versions)
     if not versions:
         return False
-    active = standings[0].active  # read once by standings()
-    if active is not None:
-        versions.add(active.id)
-    return bool(versions & ledger.acknowledged_versions(user_id))
+    if facts.active_id is not None:
+        versions.add(facts.active_id)
+    return bool(versions & facts.acknowledged)
 
 
 def partner_dataset_labels(dataset_obj: Any) -> list[str]:
@@ -70,7 +69,7 @@ def partner_user_labels(user_obj: Any, labels: list[str]) -> list[str]:
     """The partner label for a member of an organization with a current signature who has personally
     acknowledged the version that organization signed (or the active one).
 
-    Reads the organizations from CKAN's own ``member-<org id>`` labels, so it costs two ledger queries.
+    Reads the organizations from CKAN's own ``member-<org id>`` labels, so it costs one statement.
     """
     if not user_obj or user_obj.is_anonymous:
         return []
