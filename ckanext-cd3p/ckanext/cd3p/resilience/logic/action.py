@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ckan.common import asbool
 from ckan.lib.search import SolrConnectionError
 from ckan.plugins import toolkit as tk
 from ckan.types import Action, Context, DataDict
+from redis.exceptions import RedisError
 
 from ckanext.cd3p.common import actions, inputs
 from ckanext.cd3p.ingestion import checks
@@ -25,14 +27,21 @@ def cd3p_recovery_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
     actions.validate(data_dict, schema.recovery_show(), context)
     try:
         lost: list[str] | None = [c.resource_id for c in checks.lost()]
-    except Exception:  # Redis down: the queue cannot be asked
+    except RedisError:  # Redis down: the queue cannot be asked
         lost = None
     return {"solr": index.solr_answers(), "index_pending": index.pending(), "checks_lost": lost}
 
 
-# package_search's flags: core reads them with asbool, which raises on any other text.
+# package_search's flags: core reads them with asbool, which raises on a text it does not know.
 _SEARCH_FLAGS = ("include_private", "include_drafts", "include_deleted", "use_default_schema")
-_TRUTH = {"true", "false", "yes", "no", "on", "off", "y", "n", "t", "f", "1", "0"}
+
+
+def _not_a_flag(value: Any) -> bool:
+    try:
+        asbool(value)
+    except ValueError:
+        return True
+    return False
 
 
 def _guard_search(data_dict: DataDict) -> None:
@@ -41,7 +50,7 @@ def _guard_search(data_dict: DataDict) -> None:
     errors = {}
     for name in _SEARCH_FLAGS:
         value = data_dict.get(name)
-        if value is not None and not isinstance(value, bool) and str(value).strip().lower() not in _TRUTH:
+        if value is not None and _not_a_flag(value):
             errors[name] = [tk._("Must be true or false")]
     fq_list = data_dict.get("fq_list", [])
     if not isinstance(fq_list, list) or not all(isinstance(fq, str) for fq in fq_list):
