@@ -230,22 +230,22 @@ class Standing:
         }
 
 
+def _newest_signatures(org_ids: list[str]) -> Any:
+    """The select of each organization's newest unrevoked signature (one row per organization)."""
+    return (
+        sa.select(LedgerEntry)
+        .where(LedgerEntry.kind == "sign", LedgerEntry.organization_id.in_(org_ids), not_revoked())
+        .distinct(LedgerEntry.organization_id)
+        .order_by(LedgerEntry.organization_id, LedgerEntry.seq.desc())
+    )
+
+
 def _latest_signatures(org_ids: Iterable[str]) -> dict[str, LedgerEntry]:
     """The newest unrevoked signature of each organization, in one query."""
     ids = list(org_ids)
     if not ids:
         return {}
-    rows = (
-        Session.query(LedgerEntry)
-        .filter(
-            LedgerEntry.kind == "sign",
-            LedgerEntry.organization_id.in_(ids),
-            not_revoked(),
-        )
-        .distinct(LedgerEntry.organization_id)
-        .order_by(LedgerEntry.organization_id, LedgerEntry.seq.desc())
-    )
-    return {row.organization_id: row for row in rows}
+    return {row.organization_id: row for row in Session.execute(_newest_signatures(ids)).scalars()}
 
 
 def _currency(
@@ -292,21 +292,10 @@ def tier_facts(user_id: str, org_ids: Iterable[str], now: dt.datetime | None = N
     active = sa.select(
         sa.literal("active").label("kind"), Agreement.id.label("agreement_id"), Agreement.activated
     ).where(Agreement.state == "active")
-    latest = (
-        sa.select(LedgerEntry.agreement_id)
-        .where(LedgerEntry.kind == "sign", LedgerEntry.organization_id.in_(ids), not_revoked())
-        .distinct(LedgerEntry.organization_id)
-        .order_by(LedgerEntry.organization_id, LedgerEntry.seq.desc())
-        .subquery()
-    )
-    signed = sa.select(sa.literal("signed"), latest.c.agreement_id, sa.null().cast(sa.DateTime))
-    acknowledged = sa.select(
-        sa.literal("acknowledged"), LedgerEntry.agreement_id, sa.null().cast(sa.DateTime)
-    ).where(
-        LedgerEntry.user_id == user_id,
-        LedgerEntry.kind.in_(("sign", "acknowledge")),
-        not_revoked(),
-    )
+    latest = _newest_signatures(ids).subquery()
+    no_time = sa.null().cast(sa.DateTime)
+    signed = sa.select(sa.literal("signed"), latest.c.agreement_id, no_time)
+    acknowledged = sa.select(sa.literal("acknowledged"), _acknowledged(user_id).c.agreement_id, no_time)
     rows = Session.execute(sa.union_all(active, signed, acknowledged)).all()
     active_row = next(((a, when) for kind, a, when in rows if kind == "active"), (None, None))
     return TierFacts(
@@ -333,9 +322,9 @@ def has_acknowledged(user_id: str, agreement_id: str) -> bool:
     return agreement_id in acknowledged_versions(user_id)
 
 
-def acknowledged_versions(user_id: str) -> set[str]:
-    """Ids of the agreement versions the user acknowledged or signed, unrevoked."""
-    rows = Session.execute(
+def _acknowledged(user_id: str) -> Any:
+    """The select of the versions the user acknowledged or signed, unrevoked."""
+    return (
         sa.select(LedgerEntry.agreement_id)
         .where(
             LedgerEntry.user_id == user_id,
@@ -343,8 +332,13 @@ def acknowledged_versions(user_id: str) -> set[str]:
             not_revoked(),
         )
         .distinct()
-    ).scalars()
-    return set(rows)
+        .subquery()
+    )
+
+
+def acknowledged_versions(user_id: str) -> set[str]:
+    """Ids of the agreement versions the user acknowledged or signed, unrevoked."""
+    return set(Session.execute(sa.select(_acknowledged(user_id).c.agreement_id)).scalars())
 
 
 def acknowledgement(user_id: str, agreement_id: str) -> LedgerEntry | None:
