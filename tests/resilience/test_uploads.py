@@ -13,19 +13,17 @@ import errno
 import io
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ckan.plugins import toolkit as tk
 from ckan.tests.helpers import call_action
-from werkzeug.datastructures import FileStorage
 
 from ckanext.cd3p.common import geography
-from tests import factories, partners
+from tests import factories
 from tests.helpers import wait_for_load
-from tests.web import person
 
 pytestmark = [
     pytest.mark.usefixtures("with_plugins", "clean_datastore", "clean_index"),
@@ -90,26 +88,14 @@ def stored(resource_id: str) -> Path:
 
 
 @pytest.fixture
-def loaded(agreement: dict[str, Any], xloader_token: str) -> dict[str, Any]:
-    """A partner's public table, uploaded, checked and loaded by the real worker."""
-    editor = person(token=True)
-    org = partners.organization(person())
-    partners.join(org, editor, "editor")
-    dataset = factories.Dataset(owner_org=org["id"], access_level="public")
-    resource = call_action(
-        "resource_create",
-        {"user": editor["name"]},
-        package_id=dataset["id"],
-        url="tracts.csv",
-        format="CSV",
-        geo_key_column="geoid",
-        geo_key_level="tract",
-        upload=FileStorage(io.BytesIO(FIRST), filename="tracts.csv"),
-    )
+def loaded(partner: dict[str, Any], put: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """A partner's public table, uploaded by its editor, checked and loaded by the real worker."""
+    dataset = factories.Dataset(owner_org=partner["org"]["id"], access_level="public")
+    resource = put(FIRST, "tracts.csv", dataset, geo_key_column="geoid", geo_key_level="tract")
     check = wait_for_load(resource["id"])
     assert check["report"]["load"]["state"] == "complete"
     shown = call_action("resource_show", id=resource["id"])
-    return {"editor": editor, "dataset": dataset, "resource": shown, "check": check}
+    return {"editor": partner["editor"], "dataset": dataset, "resource": shown, "check": check}
 
 
 def patch(app: Any, token: str, resource_id: str, data: bytes) -> Any:
